@@ -1,0 +1,122 @@
+import Foundation
+import HallmarkMedia
+import HallmarkRegistry
+import HallmarkSignal
+
+/// One row of the evaluation table.
+public struct EvaluationRow: Sendable, Codable {
+    public var attack: String
+    public var detected: Bool
+    public var markIdCorrect: Bool
+    /// A detection with the wrong id: must never happen.
+    public var wrongId: Bool
+    public var bitAccuracy: Double
+    public var pValue: Double
+    public var log10PValue: Double
+    /// PSNR of the attacked copy against the stamped clip, when the geometry allows it.
+    public var psnr: Double?
+    public var seconds: Double
+    public var mayFail: Bool
+    public var error: String?
+}
+
+public struct EvaluationSummary: Sendable, Codable {
+    public var input: String
+    public var excerptSeconds: Double
+    public var invisiblePSNR: Double
+    public var invisibleSSIM: Double
+    public var rows: [EvaluationRow]
+}
+
+/// `hallmark eval`: stamps an excerpt with a fresh key and a throw-away registry, attacks it with
+/// every row of the matrix (libavfilter + libavcodec), verifies each copy and tabulates the result.
+/// A fresh key per run keeps results honest: nothing was tuned on it.
+public final class Evaluator {
+    public var excerptStart: Double = 0
+    public var excerptDuration: Double = 3
+    public var strength: Float = 3.0
+    public var attacks: [Attack] = Attack.matrix
+
+    public init() {}
+
+    public func run(input: URL, workDirectory: URL, rowDone: ((EvaluationRow) -> Void)? = nil) throws -> EvaluationSummary {
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let key = WatermarkKey.generate()
+        let registry = try SQLiteRegistry(path: workDirectory.appendingPathComponent("eval-registry.sqlite").path, create: true)
+
+        // 1. The excerpt, losslessly-ish (x264 CRF 10) so that the stamp's own encode is the first lossy step.
+        let excerpt = workDirectory.appendingPathComponent("excerpt.mp4")
+        let trim = "trim=start=\(excerptStart):duration=\(excerptDuration),setpts=PTS-STARTPTS"
+        do {
+            _ = try Transcoder(input: input).run(to: excerpt, filter: trim, encoder: .h264(crf: 10, preset: "veryfast"), copyAudio: false)
+        } catch let error as MediaError { throw error.asHallmarkError }
+
+        // 2. Stamped (invisible mark only) and the same encode without the mark, for quality.
+        let stamper = Stamper(key: key, registry: registry)
+        let stamped = workDirectory.appendingPathComponent("stamped.mp4")
+        let result = try stamper.stamp(StampRequest(input: excerpt, output: stamped, account: "eval", label: "eval",
+                                                    visibleMark: VisibleMark(content: .none), strength: strength))
+        let plain = workDirectory.appendingPathComponent("plain.mp4")
+        _ = try Transcoder(input: excerpt).run(to: plain, encoder: .h264(), copyAudio: false)
+        let (invisiblePSNR, invisibleSSIM) = try Self.compare(stamped, plain) ?? (0, 0)
+
+        // 3. Every attack.
+        let verifier = Verifier(key: key, registry: registry)
+        let truth = Payload.bits(markId: result.markId)
+        var rows: [EvaluationRow] = []
+        for (index, attack) in attacks.enumerated() {
+            let started = Date()
+            let copy = workDirectory.appendingPathComponent("attack-\(index).\(attack.container)")
+            var row = EvaluationRow(attack: attack.name, detected: false, markIdCorrect: false, wrongId: false, bitAccuracy: 0,
+                                    pValue: 1, log10PValue: 0, psnr: nil, seconds: 0, mayFail: attack.mayFail, error: nil)
+            do {
+                let source: URL
+                if index == 0 && attack.filter == "null" {
+                    source = stamped
+                } else {
+                    _ = try Transcoder(input: stamped).run(to: copy, filter: attack.filter, encoder: attack.encoder, copyAudio: false)
+                    source = copy
+                }
+                let verifyStarted = Date()
+                let (report, detection) = try verifier.verifyWithDetails(source)
+                row.seconds = Date().timeIntervalSince(verifyStarted)
+                row.detected = report.watermark.detected
+                row.markIdCorrect = report.watermark.markId == result.markIdHex
+                row.wrongId = report.watermark.markId != nil && !row.markIdCorrect
+                row.pValue = report.watermark.pValue
+                row.log10PValue = report.watermark.log10PValue
+                let matches = zip(detection.payloadBits.prefix(Payload.idBits), truth.prefix(Payload.idBits)).filter { $0 == $1 }.count
+                row.bitAccuracy = Double(matches) / Double(Payload.idBits)
+                row.psnr = (try? Self.compare(source, stamped))??.0
+                if source != stamped { try? FileManager.default.removeItem(at: copy) }
+            } catch {
+                row.error = "\(error)"
+                row.seconds = Date().timeIntervalSince(started)
+            }
+            rows.append(row)
+            rowDone?(row)
+        }
+        return EvaluationSummary(input: input.path, excerptSeconds: excerptDuration, invisiblePSNR: invisiblePSNR,
+                                 invisibleSSIM: invisibleSSIM, rows: rows)
+    }
+
+    /// Luma PSNR and SSIM of `a` against `b` over their common frames; nil when sizes differ.
+    public static func compare(_ a: URL, _ b: URL) throws -> (Double, Double)? {
+        let ra = try FrameReader(url: a), rb = try FrameReader(url: b)
+        guard ra.info.width == rb.info.width, ra.info.height == rb.info.height else { return nil }
+        var squared = 0.0, pixels = 0.0, ssim = 0.0, frames = 0
+        while let fa = try ra.next(), let fb = try rb.next() {
+            guard fa.width == fb.width, fa.height == fb.height else { return nil }
+            fa.withLuma { pa, sa in
+                fb.withLuma { pb, sb in
+                    squared += ImageQuality.squaredError(pa, sa, pb, sb, width: fa.width, height: fa.height)
+                    if frames % 4 == 0 { ssim += ImageQuality.ssim(pa, sa, pb, sb, width: fa.width, height: fa.height) }
+                }
+            }
+            pixels += Double(fa.width * fa.height)
+            frames += 1
+        }
+        guard frames > 0 else { return nil }
+        return (ImageQuality.psnr(meanSquaredError: squared / pixels), ssim / Double((frames + 3) / 4))
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HallmarkMedia
+
+/// Everything `verify` found about one file; its JSON form is what scripts read.
+public struct VerificationReport: Sendable, Codable {
+    public struct Watermark: Sendable, Codable {
+        public var detected: Bool
+        /// 16 lowercase hexadecimal digits, or nil.
+        public var markId: String?
+        /// False-positive probability over every hypothesis searched.
+        public var pValue: Double
+        public var log10PValue: Double
+        public var threshold: Double
+        public var framesAnalyzed: Int
+        public var syncScore: Double
+        public var hypothesesSearched: Double
+        public var payloadCRCValid: Bool
+        /// Tile period relative to an unscaled frame of this size (1 = no rescale or crop).
+        public var relativeScale: Double?
+        public var rotationDegrees: Double?
+        /// A plain-words qualification, e.g. when the clip is too short to decide.
+        public var note: String?
+    }
+
+    public struct VisibleWatermark: Sendable, Codable {
+        public var detected: Bool
+        public var text: String?
+        public var positions: [VisiblePosition]
+        public var note: String?
+    }
+
+    public struct VisiblePosition: Sendable, Codable {
+        public var start: Double
+        public var end: Double
+        public var corner: String
+        public var x: Int
+        public var y: Int
+        public var score: Double
+    }
+
+    public struct Trace: Sendable, Codable {
+        public var account: String?
+        public var clipLabel: String?
+        public var issuedAt: String?
+        public var falseAttributionProbability: Double?
+        public var registryMarks: Int?
+        public var note: String?
+    }
+
+    public struct Tool: Sendable, Codable {
+        public var name: String
+        public var version: String
+        public var command: String
+        public var ffmpeg: String
+    }
+
+    public var file: String
+    public var video: VideoInfo
+    public var watermark: Watermark
+    public var visibleWatermark: VisibleWatermark
+    public var trace: Trace
+    public var analysisSeconds: Double
+    public var tool: Tool
+}
+
+extension VerificationReport {
+    /// Pretty JSON with stable key order; nil values are written as null.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data()
+        return Self.writingNulls(String(decoding: data, as: UTF8.self))
+    }
+
+    /// JSONEncoder leaves out nil optionals; scripts are promised these keys, so add them as null.
+    private static func writingNulls(_ json: String) -> String {
+        guard var object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
+        func ensure(_ section: String, _ keys: [String]) {
+            var dictionary = object[section] as? [String: Any] ?? [:]
+            for key in keys where dictionary[key] == nil { dictionary[key] = NSNull() }
+            object[section] = dictionary
+        }
+        ensure("watermark", ["markId", "relativeScale", "rotationDegrees", "note"])
+        ensure("trace", ["account", "clipLabel", "issuedAt", "falseAttributionProbability", "registryMarks", "note"])
+        ensure("visibleWatermark", ["text", "note"])
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return json }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A few lines for people.
+    public func text() -> String {
+        var lines: [String] = []
+        lines.append("file: \(file)")
+        lines.append(String(format: "video: %dx%d, %.2f fps, %.1f s, %@", video.width, video.height, video.frameRate, video.duration, video.codec))
+        if watermark.detected {
+            lines.append("invisible watermark: DETECTED, mark id \(watermark.markId ?? "unreadable")")
+        } else {
+            lines.append("invisible watermark: not detected")
+        }
+        lines.append(String(format: "  false-positive probability: %@ (threshold %@), %d frames analysed, sync score %.1f",
+                            Self.probability(watermark.pValue, log10: watermark.log10PValue), Self.probability(watermark.threshold, log10: log10(watermark.threshold)),
+                            watermark.framesAnalyzed, watermark.syncScore))
+        if let scale = watermark.relativeScale, let rotation = watermark.rotationDegrees, watermark.detected {
+            lines.append(String(format: "  geometry: scale %.3f, rotation %.1f deg", scale, rotation))
+        }
+        if let note = watermark.note { lines.append("  note: \(note)") }
+        if visibleWatermark.detected {
+            let corners = Set(visibleWatermark.positions.map(\.corner)).sorted().joined(separator: ", ")
+            lines.append("visible watermark: present (\(corners))")
+        } else {
+            lines.append("visible watermark: not found" + (visibleWatermark.note.map { " (\($0))" } ?? ""))
+        }
+        if let account = trace.account {
+            lines.append("trace: account \(account)" + (trace.clipLabel.map { ", clip \"\($0)\"" } ?? "") + (trace.issuedAt.map { ", issued \($0)" } ?? ""))
+            if let p = trace.falseAttributionProbability {
+                lines.append("  false-attribution probability: \(Self.probability(p, log10: log10(max(p, 1e-300))))")
+            }
+        } else {
+            lines.append("trace: not attributed" + (trace.note.map { " (\($0))" } ?? ""))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func probability(_ p: Double, log10 l: Double) -> String {
+        if p == 0 || p < 1e-300 { return String(format: "1e%.0f", l) }
+        if p >= 0.001 { return String(format: "%.3f", p) }
+        return String(format: "%.1e", p)
+    }
+}

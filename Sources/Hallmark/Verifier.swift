@@ -1,0 +1,162 @@
+import Foundation
+import HallmarkMedia
+import HallmarkRegistry
+import HallmarkSignal
+
+/// Options for `Verifier`.
+public struct VerifyOptions: Sendable {
+    /// Declare the watermark detected at or below this false-positive probability.
+    public var threshold: Double = 1e-9
+    /// Frames analysed per second of video at most (the rest are decoded but not analysed:
+    /// neighbouring frames add little new evidence).
+    public var analysisRate: Double = 12
+    public var command: String = ""
+
+    public init(threshold: Double = 1e-9, analysisRate: Double = 12) {
+        self.threshold = threshold
+        self.analysisRate = analysisRate
+    }
+}
+
+/// Verifies a suspect video: invisible watermark, visible mark, and who the clip was issued to.
+public final class Verifier: @unchecked Sendable {
+    public let key: WatermarkKey
+    public let registry: (any MarkRegistry)?
+    public let options: VerifyOptions
+
+    public init(key: WatermarkKey, registry: (any MarkRegistry)?, options: VerifyOptions = VerifyOptions()) {
+        self.key = key
+        self.registry = registry
+        self.options = options
+    }
+
+    /// Opens the key and, if it exists, the registry of `home`. A missing key is an error (nothing
+    /// can be detected without it); a missing registry only means nothing can be attributed.
+    public convenience init(home: HallmarkHome, registryLocation: RegistryLocation? = nil, options: VerifyOptions = VerifyOptions()) throws {
+        let key = try WatermarkKeyStore.load(from: home.watermarkKeyURL)
+        let location = registryLocation ?? .sqlite(path: home.registryURL.path)
+        var registry: (any MarkRegistry)? = nil
+        do {
+            registry = try openRegistry(location, create: false)
+        } catch let error as RegistryError {
+            if case .notFound = error, registryLocation == nil {
+                registry = nil
+            } else {
+                throw HallmarkError(.configuration, "registry: \(error)")
+            }
+        }
+        self.init(key: key, registry: registry, options: options)
+    }
+
+    public func verify(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> VerificationReport {
+        try verifyWithDetails(url, progress: progress, cancellation: cancellation).report
+    }
+
+    /// The report and the detector's raw result (decoded bits, lattice), for evaluation.
+    public func verifyWithDetails(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> (report: VerificationReport, detection: DetectionResult) {
+        let started = Date()
+        let reader: FrameReader
+        do { reader = try FrameReader(url: url) } catch let error as MediaError { throw error.asHallmarkError }
+        let info = reader.info
+        let rate = info.frameRate > 0 ? info.frameRate : 25
+        let step = max(1, Int((rate / options.analysisRate).rounded(.up)))
+
+        var accumulator: FrameAccumulator? = nil
+        var samples: [VisibleMarkDetector.Sample] = []
+        var nextSampleTime = 0.0
+        var index = 0
+        var lastProgress = Date.distantPast
+        do {
+            while let frame = try reader.next() {
+                if cancellation?.isCancelled == true { throw HallmarkError(.cancelled, "interrupted") }
+                defer { index += 1 }
+                if index % step == 0 {
+                    if accumulator == nil { accumulator = FrameAccumulator(sourceWidth: frame.width, sourceHeight: frame.height) }
+                    if frame.width == accumulator!.sourceWidth && frame.height == accumulator!.sourceHeight {
+                        frame.withLuma { accumulator!.add(luma: $0, stride: $1) }
+                    }
+                }
+                if frame.time >= nextSampleTime && samples.count < 120 {
+                    nextSampleTime = frame.time + 1
+                    let luma = frame.withLuma { VisibleMarkDetector.half($0, stride: $1, width: frame.width, height: frame.height) }
+                    samples.append(.init(time: frame.time, width: frame.width / 2, height: frame.height / 2, luma: luma))
+                }
+                if let progress, info.duration > 0, Date().timeIntervalSince(lastProgress) > 0.2 {
+                    lastProgress = Date()
+                    progress(min(1, frame.time / info.duration))
+                }
+            }
+        } catch let error as MediaError {
+            throw error.asHallmarkError
+        }
+        guard let accumulator else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
+
+        let detector = WatermarkDetector(key: key, threshold: options.threshold)
+        let result = detector.detect(accumulator)
+        let watermark = watermarkSection(result, accumulator: accumulator)
+
+        // Attribution.
+        var trace = VerificationReport.Trace(account: nil, clipLabel: nil, issuedAt: nil, falseAttributionProbability: nil, registryMarks: nil, note: nil)
+        var record: MarkRecord? = nil
+        if let registry {
+            let count = (try? registry.count()) ?? 0
+            trace.registryMarks = count
+            if let id = result.markId {
+                record = try? registry.record(markId: id)
+                if let record {
+                    trace.account = record.account
+                    trace.clipLabel = record.clipLabel
+                    trace.issuedAt = ISO8601DateFormatter().string(from: record.createdAt)
+                    trace.falseAttributionProbability = min(1, result.pValue * Double(max(1, count)))
+                } else {
+                    trace.note = "mark id \(MarkID.hex(id)) is not in this registry"
+                }
+            } else {
+                trace.note = "no mark id was read"
+            }
+        } else {
+            trace.note = "no registry at this home"
+        }
+
+        // Visible mark: the one recorded for this clip, else the default label.
+        var mark = VisibleMark(content: .text(VisibleMark.defaultText))
+        if let description = record?.visibleMark, let recorded = try? JSONDecoder().decode(VisibleMark.self, from: Data(description.utf8)) {
+            mark = recorded
+        }
+        let visible: VerificationReport.VisibleWatermark
+        if let first = samples.first, let visibleDetector = VisibleMarkDetector(mark: mark, width: first.width * 2, height: first.height * 2) {
+            visible = visibleDetector.detect(samples.filter { $0.width == first.width && $0.height == first.height })
+        } else {
+            visible = .init(detected: false, text: nil, positions: [], note: mark.content == .none ? "this clip was stamped without a visible mark" : "frames too small to check")
+        }
+        progress?(1)
+        let report = VerificationReport(
+            file: url.path, video: info, watermark: watermark, visibleWatermark: visible, trace: trace,
+            analysisSeconds: Date().timeIntervalSince(started),
+            tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
+        return (report, result)
+    }
+
+    func watermarkSection(_ result: DetectionResult, accumulator: FrameAccumulator) -> VerificationReport.Watermark {
+        var note: String? = nil
+        let pixels = Double(accumulator.width * accumulator.height) * Double(accumulator.decimation * accumulator.decimation)
+        let evidence = pixels * Double(result.framesAnalyzed)
+        if !result.detected {
+            if result.framesAnalyzed < 12 || evidence < 640 * 360 * 24 {
+                note = "clip too short or too small for a confident decision (\(result.framesAnalyzed) frames of \(accumulator.sourceWidth)x\(accumulator.sourceHeight) analysed)"
+            } else if result.pValue < 1e-3 {
+                note = "weak evidence of a watermark, below the detection threshold"
+            }
+        } else if result.markId == nil {
+            note = "watermark present but its payload could not be read (CRC failed)"
+        }
+        return .init(detected: result.detected, markId: result.markId.map(MarkID.hex), pValue: result.pValue,
+                     log10PValue: result.log10PValue, threshold: options.threshold, framesAnalyzed: result.framesAnalyzed,
+                     syncScore: result.syncZ, hypothesesSearched: result.hypotheses, payloadCRCValid: result.crcValid,
+                     relativeScale: result.relativeScale, rotationDegrees: result.rotationDegrees, note: note)
+    }
+}
+
+public enum HallmarkVersion {
+    public static let string = "0.1.0"
+}

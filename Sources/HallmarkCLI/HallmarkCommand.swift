@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `hallmark`: stamp, verify and trace AI-generated video.
+public struct HallmarkCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "hallmark",
+        abstract: "Video provenance: visible and invisible watermarks, a mark registry, verification.",
+        discussion: """
+            Exit codes: 0 the job ran (whatever the verdict), 64 usage, 65 unreadable or invalid input, \
+            73 output or registry not writable, 78 key or registry missing or invalid, 130 interrupted.
+            """,
+        version: "0.1.0",
+        subcommands: [StampCommand.self, VerifyCommand.self, EvalCommand.self, BenchCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,184 @@
+internal import CFFmpeg
+import Foundation
+
+/// An opened media file: the demuxer, its best video stream and that stream's decoder.
+final class MediaInput {
+    let format: UnsafeMutablePointer<AVFormatContext>
+    let videoStreamIndex: Int32
+    let decoder: UnsafeMutablePointer<AVCodecContext>
+    let info: VideoInfo
+
+    var videoStream: UnsafeMutablePointer<AVStream> { format.pointee.streams[Int(videoStreamIndex)]! }
+
+    /// Opens `url`, checks the video stream's header for sanity and opens its decoder.
+    /// - Parameter discardNonReference: decode only frames other frames refer to (faster, fewer frames).
+    init(url: URL, discardNonReference: Bool = false) throws {
+        MediaLogging.configure()
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MediaError(.invalidInput, "\(path): no such file")
+        }
+        if isDirectory.boolValue { throw MediaError(.invalidInput, "\(path): is a directory, not a video file") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw MediaError(.invalidInput, "\(path): permission denied")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size == 0 { throw MediaError(.invalidInput, "\(path): empty file (0 bytes)") }
+
+        var context: UnsafeMutablePointer<AVFormatContext>? = nil
+        let opened = avformat_open_input(&context, path, nil, nil)
+        guard opened >= 0, let context else {
+            throw MediaError(.invalidInput, "\(path): not a readable media file (\(ffmpegErrorText(opened)))")
+        }
+        var keepContext = false
+        defer { if !keepContext { var c: UnsafeMutablePointer<AVFormatContext>? = context; avformat_close_input(&c) } }
+
+        let probed = avformat_find_stream_info(context, nil)
+        if probed < 0 {
+            throw MediaError(.invalidInput, "\(path): cannot read stream information (\(ffmpegErrorText(probed)))")
+        }
+        var codec: UnsafePointer<AVCodec>? = nil
+        let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
+        guard index >= 0 else {
+            throw MediaError(.noVideo, "\(path): no video stream")
+        }
+        let stream = context.pointee.streams[Int(index)]!
+        let parameters = stream.pointee.codecpar!
+        let width = Int(parameters.pointee.width), height = Int(parameters.pointee.height)
+        guard width > 0, height > 0 else {
+            throw MediaError(.invalidInput, "\(path): video stream has no frame size")
+        }
+        guard width <= MediaLimits.maximumSide, height <= MediaLimits.maximumSide,
+              width * height <= MediaLimits.maximumArea else {
+            throw MediaError(.invalidInput, "\(path): frame size \(width)x\(height) is beyond the supported maximum (8K)")
+        }
+        guard let codec else {
+            throw MediaError(.unsupported, "\(path): no decoder for the video codec in this FFmpeg build")
+        }
+        guard let decoder = avcodec_alloc_context3(codec) else {
+            throw MediaError(.unsupported, "cannot allocate a decoder")
+        }
+        var keepDecoder = false
+        defer { if !keepDecoder { var d: UnsafeMutablePointer<AVCodecContext>? = decoder; avcodec_free_context(&d) } }
+        try check(avcodec_parameters_to_context(decoder, parameters), .invalidInput, "\(path): bad codec parameters")
+        decoder.pointee.thread_count = 0
+        decoder.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        decoder.pointee.pkt_timebase = stream.pointee.time_base
+        if discardNonReference { decoder.pointee.skip_frame = AVDISCARD_NONREF }
+        try check(avcodec_open2(decoder, codec, nil), .invalidInput, "\(path): cannot open the video decoder")
+
+        var audioStreams = 0
+        for i in 0..<Int(context.pointee.nb_streams) where context.pointee.streams[i]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
+            audioStreams += 1
+        }
+        let rate = stream.pointee.avg_frame_rate.den > 0 && stream.pointee.avg_frame_rate.num > 0
+            ? av_q2d(stream.pointee.avg_frame_rate) : (stream.pointee.r_frame_rate.den > 0 ? av_q2d(stream.pointee.r_frame_rate) : 0)
+        var duration = 0.0
+        if stream.pointee.duration != noTimestamp, stream.pointee.duration > 0 {
+            duration = Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base)
+        } else if context.pointee.duration != noTimestamp, context.pointee.duration > 0 {
+            duration = Double(context.pointee.duration) / Double(AV_TIME_BASE)
+        }
+        var rotation = 0.0
+        var sideSize: Int = 0
+        if let matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &sideSize), sideSize >= 36 {
+            let angle = matrix.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+            if angle.isFinite { rotation = angle == 0 ? 0 : angle }
+        }
+        self.format = context
+        self.videoStreamIndex = index
+        self.decoder = decoder
+        self.info = VideoInfo(
+            width: width, height: height, frameRate: rate, duration: duration,
+            codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
+            rotation: rotation, audioStreams: audioStreams,
+            container: String(cString: context.pointee.iformat.pointee.name))
+        keepContext = true
+        keepDecoder = true
+    }
+
+    deinit {
+        var d: UnsafeMutablePointer<AVCodecContext>? = decoder
+        avcodec_free_context(&d)
+        var c: UnsafeMutablePointer<AVFormatContext>? = format
+        avformat_close_input(&c)
+    }
+
+    /// Seconds for a timestamp in the video stream's time base.
+    func seconds(_ timestamp: Int64) -> Double {
+        timestamp == noTimestamp ? 0 : Double(timestamp) * av_q2d(videoStream.pointee.time_base)
+    }
+}
+
+/// Reads packets from an input and turns them into decoded video frames, one at a time.
+///
+/// Damaged packets are skipped (as players do); a file that yields no frame at all is an error.
+final class DecodeLoop {
+    private let input: MediaInput
+    private let packet: UnsafeMutablePointer<AVPacket>
+    private var draining = false
+    private var finished = false
+    private(set) var decodedFrames = 0
+    private(set) var damagedPackets = 0
+    /// Called with every packet that is not from the video stream (for stream copy); the packet is unref'd afterwards.
+    var otherPacket: ((UnsafeMutablePointer<AVPacket>) throws -> Void)?
+
+    init(input: MediaInput) {
+        self.input = input
+        self.packet = av_packet_alloc()
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVPacket>? = packet
+        av_packet_free(&p)
+    }
+
+    /// The next decoded frame (owned by the caller), or nil at the end of the stream.
+    func next() throws -> UnsafeMutablePointer<AVFrame>? {
+        guard !finished else { return nil }
+        let frame = av_frame_alloc()!
+        while true {
+            let received = avcodec_receive_frame(input.decoder, frame)
+            if received >= 0 {
+                decodedFrames += 1
+                return frame
+            }
+            if received == errorEOF {
+                finished = true
+                var f: UnsafeMutablePointer<AVFrame>? = frame
+                av_frame_free(&f)
+                if decodedFrames == 0 {
+                    throw MediaError(.invalidInput, "no decodable video frame (the file is damaged or truncated)")
+                }
+                return nil
+            }
+            if received != errorAgain {
+                // A decoding error for one frame: count it and go on, as players do.
+                damagedPackets += 1
+                if damagedPackets > 1000 && decodedFrames == 0 {
+                    var f: UnsafeMutablePointer<AVFrame>? = frame
+                    av_frame_free(&f)
+                    throw MediaError(.invalidInput, "video cannot be decoded: \(ffmpegErrorText(received))")
+                }
+                continue
+            }
+            if draining { continue }
+            // The decoder wants more input.
+            let read = av_read_frame(input.format, packet)
+            if read < 0 {
+                // End of file, or a read error on a truncated file: drain what the decoder holds.
+                draining = true
+                avcodec_send_packet(input.decoder, nil)
+                continue
+            }
+            defer { av_packet_unref(packet) }
+            if packet.pointee.stream_index == input.videoStreamIndex {
+                let sent = avcodec_send_packet(input.decoder, packet)
+                if sent < 0 && sent != errorAgain { damagedPackets += 1 }
+            } else if let otherPacket {
+                try otherPacket(packet)
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+internal import CFFmpeg
+
+/// A decoded picture that owns its `AVFrame`.
+///
+/// Frames handed out by `FrameReader` and to `Transcoder` processors are 8-bit with the luma
+/// plane first (yuv420p and friends, or gray), so `withLuma` gives the Y plane directly.
+public final class VideoFrame {
+    let frame: UnsafeMutablePointer<AVFrame>
+    /// Seconds from the start of the stream (0 when the input had no timestamps).
+    public let time: Double
+
+    init(taking frame: UnsafeMutablePointer<AVFrame>, time: Double) {
+        self.frame = frame
+        self.time = time
+    }
+
+    deinit {
+        var pointer: UnsafeMutablePointer<AVFrame>? = frame
+        av_frame_free(&pointer)
+    }
+
+    public var width: Int { Int(frame.pointee.width) }
+    public var height: Int { Int(frame.pointee.height) }
+
+    /// Read-only access to the luma plane: base pointer and stride in bytes.
+    public func withLuma<R>(_ body: (UnsafePointer<UInt8>, Int) throws -> R) rethrows -> R {
+        try body(UnsafePointer(frame.pointee.data.0!), Int(frame.pointee.linesize.0))
+    }
+
+    /// Writable access to the luma plane (the frame is made writable first if it is shared).
+    public func withMutableLuma<R>(_ body: (UnsafeMutablePointer<UInt8>, Int) throws -> R) throws -> R {
+        try check(av_frame_make_writable(frame), .output, "cannot make a frame writable")
+        return try body(frame.pointee.data.0!, Int(frame.pointee.linesize.0))
+    }
+}

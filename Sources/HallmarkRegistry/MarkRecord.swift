@@ -1,0 +1,61 @@
+import Foundation
+
+/// One issued watermark: which account received the clip carrying `markId`.
+public struct MarkRecord: Sendable, Equatable, Codable {
+    /// The 64-bit payload embedded in the video. SQL has no unsigned 64-bit type, so the
+    /// store keeps its bit pattern as a signed 64-bit integer (ids >= 2^63 become negative in SQL).
+    public var markId: UInt64
+    /// The account (user, customer, recipient) the clip was delivered to.
+    public var account: String
+    public var clipLabel: String?
+    /// SHA-256 of the source file, lowercase hex.
+    public var inputSHA256: String?
+    /// SHA-256 of the stamped file, lowercase hex.
+    public var outputSHA256: String?
+    /// Stored as integer milliseconds since 1970 (UTC); see `MarkRecord.millisecondPrecision(_:)`.
+    public var createdAt: Date
+    /// A short JSON description of the visible mark, if one was burned in.
+    public var visibleMark: String?
+    /// A C2PA manifest store (raw bytes). Empty `Data` and `nil` are kept distinct.
+    public var manifest: Data?
+
+    /// `createdAt` is rounded to the millisecond here so that a record read back from a
+    /// registry compares equal to the one that was inserted.
+    public init(
+        markId: UInt64,
+        account: String,
+        clipLabel: String? = nil,
+        inputSHA256: String? = nil,
+        outputSHA256: String? = nil,
+        createdAt: Date = Date(),
+        visibleMark: String? = nil,
+        manifest: Data? = nil
+    ) {
+        self.markId = markId
+        self.account = account
+        self.clipLabel = clipLabel
+        self.inputSHA256 = inputSHA256
+        self.outputSHA256 = outputSHA256
+        self.createdAt = MarkRecord.millisecondPrecision(createdAt)
+        self.visibleMark = visibleMark
+        self.manifest = manifest
+    }
+
+    /// `date` rounded to the nearest millisecond: exactly what a registry stores and returns.
+    public static func millisecondPrecision(_ date: Date) -> Date {
+        guard let ms = unixMilliseconds(date) else { return date }
+        return dateFrom(unixMilliseconds: ms)
+    }
+
+    /// Milliseconds since 1970-01-01T00:00:00Z, or nil when the date is not representable
+    /// (non-finite or beyond the signed 64-bit range).
+    static func unixMilliseconds(_ date: Date) -> Int64? {
+        let ms = (date.timeIntervalSince1970 * 1000).rounded()
+        // Int64(exactly:) rejects NaN/infinity and values outside the range instead of trapping.
+        return Int64(exactly: ms)
+    }
+
+    static func dateFrom(unixMilliseconds ms: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(ms) / 1000)
+    }
+}

@@ -1,0 +1,28 @@
+/// The store that maps every issued mark id to the account that received the clip.
+///
+/// Implementations must be safe to call from several threads at once, and several processes
+/// may have the same registry open for writing at the same time.
+public protocol MarkRegistry: Sendable {
+    /// Adds `record` atomically. Throws `RegistryError.duplicateMarkId` (and changes nothing)
+    /// if a record with the same mark id already exists.
+    func insert(_ record: MarkRecord) throws
+
+    /// The record for `markId`, or nil if the id was never issued.
+    func record(markId: UInt64) throws -> MarkRecord?
+
+    func contains(markId: UInt64) throws -> Bool
+
+    /// The number of records.
+    func count() throws -> Int
+
+    /// All records of `account` (nil: every record), ordered by `createdAt`, then by `markId`
+    /// (as an unsigned number).
+    func records(account: String?) throws -> [MarkRecord]
+
+    /// A uniformly random non-zero id that is not in the registry at the moment of the call.
+    ///
+    /// Nothing is reserved: another writer could insert the same id before this caller does,
+    /// in which case `insert` throws `duplicateMarkId`. With 2^64 ids this is astronomically
+    /// unlikely, but callers must not treat that error as impossible.
+    func unusedMarkId() throws -> UInt64
+}

@@ -1,0 +1,36 @@
+/// What the detector concluded from a set of frames.
+public struct DetectionResult: Sendable, Codable {
+    /// True when the false-positive probability is at or below the threshold.
+    public var detected: Bool
+    /// The mark id, when detected and its CRC holds.
+    public var markId: UInt64?
+    /// The decoder's best reading of the payload, whether or not it is trustworthy.
+    public var candidateMarkId: UInt64
+    public var crcValid: Bool
+    /// Probability that unmarked video scores this high, over every hypothesis searched
+    /// (lattices x orientations x shifts), times 2^-16 when the payload's CRC holds.
+    public var pValue: Double
+    /// log10 of `pValue`, finite even when `pValue` underflows to 0.
+    public var log10PValue: Double
+    /// Sync correlation peak in standard deviations of the correlation surface.
+    public var syncZ: Double
+    /// How many (lattice, orientation, shift) hypotheses the search examined.
+    public var hypotheses: Double
+    public var framesAnalyzed: Int
+    /// The tiling found (in analysis pixels), nil when nothing was searched.
+    public var lattice: Lattice?
+    /// Tile period relative to what an unscaled frame of this size would carry.
+    public var relativeScale: Double?
+    public var rotationDegrees: Double?
+    /// The 80 decoded information bits (64-bit id, CRC-16).
+    public var payloadBits: [UInt8]
+    /// Mean |soft value| / noise of the coded bits: a rough signal-to-noise figure.
+    public var codedBitSNR: Double
+
+    public static func nothing(frames: Int) -> DetectionResult {
+        DetectionResult(detected: false, markId: nil, candidateMarkId: 0, crcValid: false, pValue: 1,
+                        log10PValue: 0, syncZ: 0, hypotheses: 0, framesAnalyzed: frames, lattice: nil,
+                        relativeScale: nil, rotationDegrees: nil,
+                        payloadBits: [UInt8](repeating: 0, count: Payload.informationBits), codedBitSNR: 0)
+    }
+}

@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Two vectors, in analysis pixels, that each span one tile period: the picture's tiling after
+/// whatever scaling, rotation or aspect change it went through.
+public struct Lattice: Sendable, Equatable, Codable {
+    public var a: (x: Double, y: Double) { (ax, ay) }
+    public var b: (x: Double, y: Double) { (bx, by) }
+    public var ax: Double, ay: Double, bx: Double, by: Double
+
+    public init(ax: Double, ay: Double, bx: Double, by: Double) {
+        self.ax = ax; self.ay = ay; self.bx = bx; self.by = by
+    }
+
+    /// The lattice of an unattacked frame: tile period along x and y.
+    public static func nominal(period: Double) -> Lattice { Lattice(ax: period, ay: 0, bx: 0, by: period) }
+
+    public var determinant: Double { ax * by - ay * bx }
+    /// Mean period length in pixels.
+    public var period: Double { ((ax * ax + ay * ay).squareRoot() + (bx * bx + by * by).squareRoot()) / 2 }
+    /// Angle of `a` in degrees, folded into [-45, 45) (the tiling looks the same every 90 degrees).
+    public var angleDegrees: Double {
+        var angle = atan2(ay, ax) * 180 / Double.pi
+        while angle >= 45 { angle -= 90 }
+        while angle < -45 { angle += 90 }
+        return angle
+    }
+
+    func scaled(_ sa: Double, _ sb: Double) -> Lattice {
+        Lattice(ax: ax * sa, ay: ay * sa, bx: bx * sb, by: by * sb)
+    }
+
+    public static func == (l: Lattice, r: Lattice) -> Bool {
+        l.ax == r.ax && l.ay == r.ay && l.bx == r.bx && l.by == r.by
+    }
+}
+
+/// Finds the tiling of a whitened, accumulated picture from its autocorrelation.
+///
+/// A pattern repeated on a lattice has autocorrelation peaks at every lattice point. The
+/// autocorrelation is computed by FFT over a power-of-two centre crop with the spectrum's
+/// magnitude square-rooted (a partial whitening that sharpens the peaks), the shortest strong
+/// peaks, each with its strongest roughly perpendicular partner, give candidate bases, and a least-squares fit
+/// over the lattice points that fall in the window refines it to a fraction of a pixel.
+nonisolated(unsafe) var debugLattice = false
+func correlationZeroLag(_ c: [Float]) -> Float { 1 }
+enum LatticeEstimator {
+    static let minimumPeriod = 40.0
+
+    static func estimate(image: [Float], width: Int, height: Int) -> [Lattice] {
+        let n = min(1024, largestPowerOfTwo(atMost: width)), m = min(1024, largestPowerOfTwo(atMost: height))
+        guard n >= 128, m >= 128 else { return [] }
+        let x0 = (width - n) / 2, y0 = (height - m) / 2
+        var re = [Float](repeating: 0, count: n * m), im = re
+        var mean: Float = 0
+        for y in 0..<m { for x in 0..<n { let v = image[(y0 + y) * width + x0 + x]; re[y * n + x] = v; mean += v } }
+        mean /= Float(n * m)
+        for i in re.indices { re[i] -= mean }
+        let fft = FFT2D(width: n, height: m)
+        fft.forward(&re, &im)
+        for i in re.indices {
+            let magnitude = (re[i] * re[i] + im[i] * im[i]).squareRoot()
+            re[i] = magnitude
+            im[i] = 0
+        }
+        re[0] = 0
+        fft.inverse(&re, &im)
+        let correlation = re
+        func at(_ dx: Int, _ dy: Int) -> Float {
+            correlation[((dy % m + m) % m) * n + ((dx % n + n) % n)]
+        }
+
+        // Local maxima in a half plane, within the annulus of plausible periods.
+        let maxRadius = Double(min(n, m)) / 2 - 2
+        var peaks: [(dx: Int, dy: Int, value: Float)] = []
+        for dy in 0..<(m / 2) {
+            for dx in (-n / 2 + 1)..<(n / 2) {
+                if dy == 0 && dx <= 0 { continue }
+                let r = (Double(dx * dx + dy * dy)).squareRoot()
+                guard r >= minimumPeriod, r <= maxRadius else { continue }
+                let v = at(dx, dy)
+                guard v > 0 else { continue }
+                var isMax = true
+                for ny in -1...1 { for nx in -1...1 where (nx != 0 || ny != 0) { if at(dx + nx, dy + ny) > v { isMax = false } } }
+                if isMax { peaks.append((dx, dy, v)) }
+            }
+        }
+        peaks.sort { $0.value > $1.value }
+        peaks = Array(peaks.prefix(24))
+        guard let strongest = peaks.first?.value, strongest > 0 else { return [] }
+        if debugLattice { for p in peaks.prefix(12) { print("peak", p.dx, p.dy, p.value / correlationZeroLag(correlation)) } }
+        func length(_ p: (dx: Int, dy: Int, value: Float)) -> Double { Double(p.dx * p.dx + p.dy * p.dy).squareRoot() }
+        // Each of the strongest few peaks, paired with the strongest peak roughly perpendicular to it
+        // and of similar length (a square tile seen through a moderate affine change).
+        var bases: [((dx: Int, dy: Int, value: Float), (dx: Int, dy: Int, value: Float))] = []
+        for first in peaks.prefix(3) {
+            let partners = peaks.filter { p in
+                let cosine = Double(first.dx * p.dx + first.dy * p.dy) / (length(first) * length(p))
+                let ratio = length(p) / length(first)
+                return abs(cosine) < 0.35 && ratio > 1 / 1.4 && ratio < 1.4
+            }
+            guard let second = partners.first else { continue }
+            let duplicate = bases.contains { basis in
+                Set([[basis.0.dx, basis.0.dy], [basis.1.dx, basis.1.dy]]) == Set([[first.dx, first.dy], [second.dx, second.dy]])
+            }
+            if !duplicate { bases.append((first, second)) }
+        }
+        return bases.map { refine($0.0, $0.1, at: at, strongest: strongest, n: n, m: m) }
+    }
+
+    /// Least-squares refinement of a basis over the lattice points inside the window.
+    private static func refine(_ first: (dx: Int, dy: Int, value: Float), _ second: (dx: Int, dy: Int, value: Float),
+                               at: (Int, Int) -> Float, strongest: Float, n: Int, m: Int) -> Lattice {
+        // Sub-pixel refinement: least squares over lattice points n·a + k·b inside the window.
+        var a = (x: Double(first.dx), y: Double(first.dy)), b = (x: Double(second.dx), y: Double(second.dy))
+        for _ in 0..<2 {
+            var snn = 0.0, snk = 0.0, skk = 0.0
+            var snp = (x: 0.0, y: 0.0), skp = (x: 0.0, y: 0.0)
+            for i in -4...4 {
+                for k in -4...4 where i != 0 || k != 0 {
+                    let px = Double(i) * a.x + Double(k) * b.x, py = Double(i) * a.y + Double(k) * b.y
+                    guard abs(px) < Double(n) / 2 - 3, abs(py) < Double(m) / 2 - 3 else { continue }
+                    // Best integer position within ±2 px, then a parabolic sub-pixel step.
+                    var best = (x: Int(px.rounded()), y: Int(py.rounded()))
+                    var bestValue = at(best.x, best.y)
+                    for oy in -2...2 { for ox in -2...2 {
+                        let v = at(Int(px.rounded()) + ox, Int(py.rounded()) + oy)
+                        if v > bestValue { bestValue = v; best = (Int(px.rounded()) + ox, Int(py.rounded()) + oy) }
+                    } }
+                    guard bestValue > 0.25 * strongest else { continue }
+                    let fx = parabolicOffset(at(best.x - 1, best.y), bestValue, at(best.x + 1, best.y))
+                    let fy = parabolicOffset(at(best.x, best.y - 1), bestValue, at(best.x, best.y + 1))
+                    let qx = Double(best.x) + fx, qy = Double(best.y) + fy
+                    let w = Double(bestValue)
+                    snn += w * Double(i * i); snk += w * Double(i * k); skk += w * Double(k * k)
+                    snp.x += w * Double(i) * qx; snp.y += w * Double(i) * qy
+                    skp.x += w * Double(k) * qx; skp.y += w * Double(k) * qy
+                }
+            }
+            let det = snn * skk - snk * snk
+            guard det > 1e-9 else { break }
+            a = (x: (skk * snp.x - snk * skp.x) / det, y: (skk * snp.y - snk * skp.y) / det)
+            b = (x: (snn * skp.x - snk * snp.x) / det, y: (snn * skp.y - snk * snp.y) / det)
+        }
+        return Lattice(ax: a.x, ay: a.y, bx: b.x, by: b.y)
+    }
+
+    static func parabolicOffset(_ left: Float, _ centre: Float, _ right: Float) -> Double {
+        let denominator = Double(left - 2 * centre + right)
+        guard denominator < -1e-12 else { return 0 }
+        return max(-0.5, min(0.5, 0.5 * Double(left - right) / denominator))
+    }
+
+    static func largestPowerOfTwo(atMost value: Int) -> Int {
+        guard value >= 1 else { return 0 }
+        return 1 << (Int.bitWidth - 1 - value.leadingZeroBitCount)
+    }
+}

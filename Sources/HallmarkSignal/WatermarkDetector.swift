@@ -1,0 +1,248 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Finds the spectral watermark in an accumulated picture and decodes its payload.
+///
+/// 1. Tiling: the nominal lattice for this frame size, plus the one the autocorrelation shows
+///    (after scaling, rotation, aspect change).
+/// 2. For each, every pixel is folded modulo the tile into a 128x128 grid (4x4 bins a cell).
+/// 3. The folded tile is correlated, by FFT, with the keyed sync pattern at every cyclic shift
+///    and in all 8 orientations of the square (rotations by 90 degrees and mirror images).
+/// 4. The peak's height in standard deviations of the whole correlation surface gives a
+///    Gaussian tail probability, multiplied by the number of hypotheses searched.
+/// 5. At the peak, each data cell's soft value feeds a soft Viterbi decoder; a CRC-16 that
+///    holds multiplies the probability by a further 2^-16.
+public func setDebugLattice(_ on: Bool) { debugLattice = on }
+public struct WatermarkDetector: Sendable {
+    public static let binsPerCell = 4
+    public static let grid = WatermarkLayout.side * binsPerCell
+    /// Declare "detected" at or below this false-positive probability.
+    public var threshold: Double
+
+    private let layout: WatermarkLayout
+    private let syncReference: [Float]
+
+    public init(key: WatermarkKey, threshold: Double = 1e-9) {
+        self.threshold = threshold
+        layout = WatermarkLayout(key: key)
+        syncReference = Self.renderBins(layout.syncChip)
+    }
+
+    /// Analyses what `accumulator` has gathered.
+    public func detect(_ accumulator: FrameAccumulator) -> DetectionResult {
+        let frames = accumulator.frameCount
+        guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
+        let image = Self.clipOutliers(accumulator.mean)
+        let nominalPeriod = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(
+            width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
+        var candidates = [Lattice.nominal(period: nominalPeriod)]
+        for found in LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height) {
+            let nominal = candidates[0]
+            let close = abs(found.period / nominal.period - 1) < 0.002 && abs(found.angleDegrees) < 0.05
+            if !close { candidates.append(found) }
+        }
+        var best: Search? = nil
+        for lattice in candidates {
+            let folded = Self.fold(image: image, width: accumulator.width, height: accumulator.height, lattice: lattice)
+            let search = correlate(folded, lattice: lattice)
+            if best == nil || search.z > best!.z { best = search }
+        }
+        let hypotheses = Double(candidates.count) * 8 * Double(Self.grid * Self.grid)
+        return decode(best!, hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
+    }
+
+    /// Clips the accumulated picture at 2.5 robust standard deviations. What is left of the picture
+    /// after averaging is mostly static edges (borders, bars, logos, the corners of a rotated frame)
+    /// whose lines would otherwise dominate the autocorrelation and the fold.
+    static func clipOutliers(_ image: [Float]) -> [Float] {
+        guard !image.isEmpty else { return image }
+        // Median absolute value from a subsample is plenty for a scale.
+        let step = max(1, image.count / 65_536)
+        var sample = [Float]()
+        sample.reserveCapacity(image.count / step + 1)
+        var i = 0
+        while i < image.count { if image[i] != 0 { sample.append(abs(image[i])) }; i += step }
+        guard !sample.isEmpty else { return image }
+        sample.sort()
+        let sigma = sample[sample.count / 2] * 1.4826
+        guard sigma > 0 else { return image }
+        let limit = 2.5 * sigma
+        return image.map { max(-limit, min(limit, $0)) }
+    }
+
+    // MARK: - Folding
+
+    /// Mean of the image's pixels per tile bin, given the tiling, with the overall mean removed.
+    static func fold(image: [Float], width: Int, height: Int, lattice: Lattice) -> [Float] {
+        let g = grid
+        var sums = [Float](repeating: 0, count: g * g)
+        var counts = [Float](repeating: 0, count: g * g)
+        let det = lattice.determinant
+        // Tile coordinates (in periods) per pixel step.
+        let dsdx = lattice.by / det, dsdy = -lattice.bx / det
+        let dtdx = -lattice.ay / det, dtdy = lattice.ax / det
+        let scale = Double(g)
+        image.withUnsafeBufferPointer { image in
+            sums.withUnsafeMutableBufferPointer { sums in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for y in 0..<height {
+                        var s = (Double(y) * dsdy) * scale, t = (Double(y) * dtdy) * scale
+                        let stepS = dsdx * scale, stepT = dtdx * scale
+                        let row = y * width
+                        for x in 0..<width {
+                            // g is a power of two, so masking wraps negative coordinates too.
+                            let i = Int(t.rounded(.down)) & (g - 1)
+                            let j = Int(s.rounded(.down)) & (g - 1)
+                            let bin = i * g + j
+                            sums[bin] += image[row + x]
+                            counts[bin] += 1
+                            s += stepS
+                            t += stepT
+                        }
+                    }
+                }
+            }
+        }
+        var mean: Float = 0, filled: Float = 0
+        for k in 0..<(g * g) where counts[k] > 0 {
+            sums[k] /= counts[k]
+            mean += sums[k]
+            filled += 1
+        }
+        mean /= max(filled, 1)
+        for k in 0..<(g * g) { sums[k] = counts[k] > 0 ? sums[k] - mean : 0 }
+        return sums
+    }
+
+    /// A cell pattern drawn at bin resolution, bilinear between cell centres as the embedder draws it.
+    static func renderBins(_ cells: [Float]) -> [Float] {
+        let side = WatermarkLayout.side, s = binsPerCell, g = grid
+        var out = [Float](repeating: 0, count: g * g)
+        for i in 0..<g {
+            let v = (Double(i) + 0.5) / Double(s) - 0.5
+            let v0 = Int(v.rounded(.down)), fv = Float(v - v.rounded(.down))
+            let r0 = ((v0 % side) + side) % side, r1 = (r0 + 1) % side
+            for j in 0..<g {
+                let u = (Double(j) + 0.5) / Double(s) - 0.5
+                let u0 = Int(u.rounded(.down)), fu = Float(u - u.rounded(.down))
+                let c0 = ((u0 % side) + side) % side, c1 = (c0 + 1) % side
+                let top = cells[r0 * side + c0] * (1 - fu) + cells[r0 * side + c1] * fu
+                let bottom = cells[r1 * side + c0] * (1 - fu) + cells[r1 * side + c1] * fu
+                out[i * g + j] = top * (1 - fv) + bottom * fv
+            }
+        }
+        return out
+    }
+
+    // MARK: - Sync search
+
+    struct Search {
+        var z: Double
+        var orientation: Int
+        var shiftRow: Int
+        var shiftColumn: Int
+        var oriented: [Float]
+        var lattice: Lattice
+    }
+
+    /// One of the 8 symmetries of the square applied to a grid (swap axes, mirror rows, mirror columns).
+    static func orient(_ folded: [Float], _ orientation: Int) -> [Float] {
+        let g = grid
+        var out = [Float](repeating: 0, count: g * g)
+        let swap = orientation & 4 != 0, mirrorRows = orientation & 1 != 0, mirrorColumns = orientation & 2 != 0
+        for i in 0..<g {
+            for j in 0..<g {
+                var (si, sj) = swap ? (j, i) : (i, j)
+                if mirrorRows { si = g - 1 - si }
+                if mirrorColumns { sj = g - 1 - sj }
+                out[i * g + j] = folded[si * g + sj]
+            }
+        }
+        return out
+    }
+
+    func correlate(_ folded: [Float], lattice: Lattice) -> Search {
+        let g = Self.grid
+        let fft = FFT2D(width: g, height: g)
+        var refRe = syncReference, refIm = [Float](repeating: 0, count: g * g)
+        fft.forward(&refRe, &refIm)
+        var best = Search(z: -.infinity, orientation: 0, shiftRow: 0, shiftColumn: 0, oriented: [], lattice: lattice)
+        var bestValue: Float = -.infinity
+        var sum = 0.0, sumSquares = 0.0, count = 0.0
+        for orientation in 0..<8 {
+            let oriented = Self.orient(folded, orientation)
+            var re = oriented, im = [Float](repeating: 0, count: g * g)
+            fft.forward(&re, &im)
+            for k in 0..<(g * g) {
+                // F · conj(R)
+                let r = re[k] * refRe[k] + im[k] * refIm[k]
+                let i = im[k] * refRe[k] - re[k] * refIm[k]
+                re[k] = r
+                im[k] = i
+            }
+            fft.inverse(&re, &im)
+            for k in 0..<(g * g) {
+                let v = Double(re[k])
+                sum += v
+                sumSquares += v * v
+                count += 1
+                if re[k] > bestValue {
+                    bestValue = re[k]
+                    best = Search(z: 0, orientation: orientation, shiftRow: k / g, shiftColumn: k % g,
+                                  oriented: oriented, lattice: lattice)
+                }
+            }
+        }
+        let mean = sum / count
+        let deviation = max((sumSquares / count - mean * mean).squareRoot(), 1e-30)
+        best.z = (Double(bestValue) - mean) / deviation
+        return best
+    }
+
+    // MARK: - Payload
+
+    func decode(_ search: Search, hypotheses: Double, frames: Int, nominalPeriod: Double) -> DetectionResult {
+        let g = Self.grid, s = Self.binsPerCell, side = WatermarkLayout.side
+        // Tent weights of a cell's bins around its centre.
+        let weights: [Float] = (0..<s).map { 1 - abs((Float($0) + 0.5) / Float(s) - 0.5) }
+        var cellValues = [Float](repeating: 0, count: WatermarkLayout.cellCount)
+        for ci in 0..<side {
+            for cj in 0..<side {
+                var value: Float = 0
+                for k in 0..<s {
+                    let row = (ci * s + k + search.shiftRow) % g
+                    for l in 0..<s {
+                        let column = (cj * s + l + search.shiftColumn) % g
+                        value += weights[k] * weights[l] * search.oriented[row * g + column]
+                    }
+                }
+                cellValues[ci * side + cj] = value
+            }
+        }
+        // Noise scale from the sync cells' disagreement with their known chips.
+        var soft = [Float](repeating: 0, count: WatermarkLayout.codedBits)
+        for cell in 0..<WatermarkLayout.cellCount where layout.codedBitIndex[cell] >= 0 {
+            soft[layout.codedBitIndex[cell]] += layout.spreadChip[cell] * cellValues[cell]
+        }
+        let informationBits = ConvolutionalCode().decode(soft: soft, informationBits: Payload.informationBits)
+        let (candidate, crcValid) = Payload.decode(informationBits)
+
+        let meanAbs = soft.reduce(0) { $0 + Double(abs($1)) } / Double(soft.count)
+        let rms = (soft.reduce(0) { $0 + Double($1 * $1) } / Double(soft.count)).squareRoot()
+        let snr = rms > 0 ? meanAbs / max(1e-12, (rms * rms - meanAbs * meanAbs).squareRoot()) : 0
+
+        var log10P = log10(hypotheses) + Statistics.log10NormalUpperTail(search.z)
+        if crcValid { log10P += Double(Payload.crcBits) * log10(0.5) }
+        log10P = min(0, log10P)
+        let pValue = pow(10, log10P)
+        let detected = pValue <= threshold
+        return DetectionResult(
+            detected: detected, markId: detected && crcValid ? candidate : nil, candidateMarkId: candidate,
+            crcValid: crcValid, pValue: pValue, log10PValue: log10P, syncZ: search.z, hypotheses: hypotheses,
+            framesAnalyzed: frames, lattice: search.lattice, relativeScale: search.lattice.period / nominalPeriod,
+            rotationDegrees: search.lattice.angleDegrees, payloadBits: informationBits, codedBitSNR: snr)
+    }
+}

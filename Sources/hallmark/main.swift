@@ -1,0 +1,3 @@
+import HallmarkCLI
+
+HallmarkCommand.main()
