@@ -54,8 +54,30 @@ public struct VerificationReport: Sendable, Codable {
         public var ffmpeg: String
     }
 
+    /// Content Credentials: the C2PA manifest found in the file (or recovered from the registry).
+    public struct Manifest: Sendable, Codable {
+        public var present: Bool
+        /// `Trusted`, `Valid` or `Invalid` (as the reference SDK means them), nil when absent.
+        public var validationState: String?
+        /// Failure codes (C2PA status codes).
+        public var statusCodes: [String]
+        public var successCodes: [String]?
+        public var activeManifest: String?
+        public var assertions: [String]
+        public var signer: String?
+        public var signedAt: String?
+        /// True when the file's own manifest was stripped and the registry's copy for the
+        /// watermark's mark id was validated instead.
+        public var recovered: Bool
+        /// Whether the manifest's soft binding names the mark id the watermark carries (nil: not comparable).
+        public var softBindingMatchesWatermark: Bool?
+        public var source: String?
+        public var error: String?
+    }
+
     public var file: String
     public var video: VideoInfo
+    public var manifest: Manifest
     public var watermark: Watermark
     public var visibleWatermark: VisibleWatermark
     public var trace: Trace
@@ -83,6 +105,7 @@ extension VerificationReport {
         ensure("watermark", ["markId", "relativeScale", "rotationDegrees", "note"])
         ensure("trace", ["account", "clipLabel", "issuedAt", "falseAttributionProbability", "registryMarks", "note"])
         ensure("visibleWatermark", ["text", "note"])
+        ensure("manifest", ["validationState", "activeManifest", "signer", "signedAt", "softBindingMatchesWatermark", "source", "error"])
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return json }
         return String(decoding: data, as: UTF8.self)
     }
@@ -109,6 +132,14 @@ extension VerificationReport {
             lines.append("visible watermark: present (\(corners))")
         } else {
             lines.append("visible watermark: not found" + (visibleWatermark.note.map { " (\($0))" } ?? ""))
+        }
+        if manifest.present {
+            lines.append("content credentials: \(manifest.validationState ?? "unknown")" + (manifest.recovered ? " (recovered from the registry: the file's own manifest was stripped)" : "")
+                         + (manifest.signer.map { ", signed by \($0)" } ?? ""))
+            if !manifest.statusCodes.isEmpty { lines.append("  failures: \(manifest.statusCodes.joined(separator: ", "))") }
+            if manifest.softBindingMatchesWatermark == false { lines.append("  warning: the manifest's soft binding names a different mark id than the watermark carries") }
+        } else {
+            lines.append("content credentials: none" + (manifest.error.map { " (\($0))" } ?? ""))
         }
         if let account = trace.account {
             lines.append("trace: account \(account)" + (trace.clipLabel.map { ", clip \"\($0)\"" } ?? "") + (trace.issuedAt.map { ", issued \($0)" } ?? ""))

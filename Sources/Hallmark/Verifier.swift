@@ -1,4 +1,5 @@
 import Foundation
+import HallmarkC2PA
 import HallmarkMedia
 import HallmarkRegistry
 import HallmarkSignal
@@ -11,6 +12,8 @@ public struct VerifyOptions: Sendable {
     /// neighbouring frames add little new evidence).
     public var analysisRate: Double = 12
     public var command: String = ""
+    /// PEM bundle of trusted C2PA roots; nil trusts none (manifests can then be `Valid`, not `Trusted`).
+    public var trustAnchorsPEM: String?
 
     public init(threshold: Double = 1e-9, analysisRate: Double = 12) {
         self.threshold = threshold
@@ -45,6 +48,8 @@ public final class Verifier: @unchecked Sendable {
                 throw HallmarkError(.configuration, "registry: \(error)")
             }
         }
+        var options = options
+        if options.trustAnchorsPEM == nil { options.trustAnchorsPEM = try ContentCredentials.trustAnchors(path: nil, home: home) }
         self.init(key: key, registry: registry, options: options)
     }
 
@@ -58,6 +63,11 @@ public final class Verifier: @unchecked Sendable {
         let reader: FrameReader
         do { reader = try FrameReader(url: url) } catch let error as MediaError { throw error.asHallmarkError }
         let info = reader.info
+        // The manifest is validated on another thread while the frames decode.
+        let validator = ManifestValidator(trustAnchorsPEM: options.trustAnchorsPEM)
+        let manifestGroup = DispatchGroup()
+        nonisolated(unsafe) var embeddedManifest = ManifestReport(present: false)
+        DispatchQueue.global().async(group: manifestGroup) { embeddedManifest = validator.validate(file: url) }
         let rate = info.frameRate > 0 ? info.frameRate : 25
         let step = max(1, Int((rate / options.analysisRate).rounded(.up)))
 
@@ -130,11 +140,32 @@ public final class Verifier: @unchecked Sendable {
             visible = .init(detected: false, text: nil, positions: [], note: mark.content == .none ? "this clip was stamped without a visible mark" : "frames too small to check")
         }
         progress?(1)
+        manifestGroup.wait()
+        let manifest = manifestSection(embedded: embeddedManifest, record: record, markId: result.markId, url: url, validator: validator)
         let report = VerificationReport(
-            file: url.path, video: info, watermark: watermark, visibleWatermark: visible, trace: trace,
+            file: url.path, video: info, manifest: manifest, watermark: watermark, visibleWatermark: visible, trace: trace,
             analysisSeconds: Date().timeIntervalSince(started),
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return (report, result)
+    }
+
+    /// The embedded manifest, or the registry's copy when the file's was stripped.
+    func manifestSection(embedded: ManifestReport, record: MarkRecord?, markId: UInt64?, url: URL, validator: ManifestValidator) -> VerificationReport.Manifest {
+        var found = embedded
+        var recovered = false
+        if !embedded.present, let stored = record?.manifest, !stored.isEmpty {
+            found = validator.validate(manifestStore: [UInt8](stored), assetFile: url)
+            recovered = true
+        }
+        var matches: Bool? = nil
+        let ours = found.softBindings.filter { $0.alg == "io.hallmark.spectral.v1" }
+        if let markId, !ours.isEmpty {
+            matches = ours.contains { $0.valueHex.lowercased() == MarkID.hex(markId) }
+        }
+        return .init(present: found.present, validationState: found.validationState, statusCodes: found.statusCodes,
+                     successCodes: found.successCodes, activeManifest: found.activeManifest, assertions: found.assertions,
+                     signer: found.signer, signedAt: found.signedAt, recovered: recovered,
+                     softBindingMatchesWatermark: matches, source: found.source, error: found.error)
     }
 
     func watermarkSection(_ result: DetectionResult, accumulator: FrameAccumulator) -> VerificationReport.Watermark {

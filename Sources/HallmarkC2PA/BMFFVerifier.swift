@@ -55,7 +55,10 @@ enum MerkleVerifier {
         let firstMoof = asset.boxes.first { $0.type == "moof" }
         guard let firstMoof else {
             if maps.contains(where: { $0.initHash != nil }) { return false } // initHash needs fragments
-            throw C2PAError(.unsupported, "Merkle hashes over mdat blocks or track chunks are not supported yet")
+            if maps.allSatisfy({ $0.fixedBlockSize != nil || $0.variableBlockSizes != nil }) {
+                return try verifyMdatBlocks(assertion, maps: maps, asset: asset)
+            }
+            throw C2PAError(.unsupported, "Merkle hashes over track chunks (timed media) are not supported yet")
         }
         // One file holding the init segment and all its fragments.
         let proofs = try BMFFMerkleProof.all(in: asset.boxes, source: asset.source)
@@ -112,6 +115,96 @@ enum MerkleVerifier {
             }
         }
         return true
+    }
+
+    /// Most leaves hashed for one tree (c2pa-rs caps leaf memory at 32 MiB).
+    static let maxLeaves = 1 << 20
+
+    /// Merkle trees over blocks of each `mdat` payload (the first 16 bytes of the box are not
+    /// part of any block), with proofs from auxiliary `merkle` uuid boxes or none.
+    static func verifyMdatBlocks(_ assertion: BMFFHashAssertion, maps: [BMFFMerkleMap], asset: Asset) throws -> Bool {
+        let mdats = asset.boxes.filter { $0.type == "mdat" }
+        guard mdats.count == maps.count else { return false }
+        let proofs = try BMFFMerkleProof.all(in: asset.boxes, source: asset.source)
+        var proofCursor = 0
+        for (mdat, map) in zip(mdats, maps) {
+            guard let algorithm = HashAlgorithm(rawValue: map.alg ?? assertion.alg ?? "sha256") else { return false }
+            let payload = (mdat.offset + min(16, mdat.size))..<mdat.end
+            var sizes: [UInt64] = []
+            if let fixed = map.fixedBlockSize {
+                guard fixed > 1 else { return false }
+                let count = (UInt64(payload.count) + fixed - 1) / fixed
+                guard count <= UInt64(maxLeaves) else { throw C2PAError(.limit, "more than \(maxLeaves) Merkle leaves") }
+                sizes = (0..<count).map { min(fixed, UInt64(payload.count) - $0 * fixed) }
+            } else if let variable = map.variableBlockSizes {
+                guard variable.count <= maxLeaves, variable.reduce(0, { $0 &+ $1 }) == UInt64(payload.count) else { return false }
+                sizes = variable
+            }
+            guard sizes.count == map.count else { return false }
+            let leaves = try leafHashes(asset.source, range: payload, sizes: sizes, algorithm: algorithm)
+            if proofs.isEmpty {
+                if map.hashes.count == 1 && map.count > 1 {
+                    guard root(leaves, algorithm: algorithm) == map.hashes[0] else { return false }
+                } else {
+                    for (index, leaf) in leaves.enumerated() where !check(map, algorithm: algorithm, leaf: leaf, location: index, proof: nil) {
+                        return false
+                    }
+                }
+            } else {
+                guard proofCursor + map.count <= proofs.count else { return false }
+                for (index, leaf) in leaves.enumerated() {
+                    let proof = proofs[proofCursor + index]
+                    guard check(map, algorithm: algorithm, leaf: leaf, location: proof.location, proof: proof.hashes) else { return false }
+                }
+                proofCursor += map.count
+            }
+        }
+        return true
+    }
+
+    /// Hashes consecutive blocks of `range`, reading it once.
+    static func leafHashes(_ source: FileByteSource, range: Range<UInt64>, sizes: [UInt64], algorithm: HashAlgorithm) throws -> [[UInt8]] {
+        var leaves: [[UInt8]] = []
+        leaves.reserveCapacity(sizes.count)
+        var index = 0
+        var left = sizes.first ?? 0
+        var hasher = DigestHasher(algorithm)
+        try source.stream(range) { _, chunk in
+            try chunk.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    guard index < sizes.count else { throw C2PAError(.bmff, "block sizes do not cover the mdat") }
+                    let n = Int(min(UInt64(buffer.count - offset), left))
+                    hasher.update(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + n)]))
+                    offset += n
+                    left -= UInt64(n)
+                    if left == 0 {
+                        leaves.append(hasher.finalize())
+                        index += 1
+                        hasher = DigestHasher(algorithm)
+                        left = index < sizes.count ? sizes[index] : 0
+                    }
+                }
+            }
+        }
+        return leaves
+    }
+
+    /// The root of the tree over `leaves` (pairs hashed as H(left || right), an odd last node promoted).
+    static func root(_ leaves: [[UInt8]], algorithm: HashAlgorithm) -> [UInt8]? {
+        var row = leaves
+        guard !row.isEmpty else { return nil }
+        while row.count > 1 {
+            var next: [[UInt8]] = []
+            next.reserveCapacity((row.count + 1) / 2)
+            var i = 0
+            while i < row.count {
+                next.append(i + 1 < row.count ? algorithm.hash(row[i] + row[i + 1]) : row[i])
+                i += 2
+            }
+            row = next
+        }
+        return row[0]
     }
 
     /// Sizes of the tree's rows, leaves first; an odd last node is promoted.

@@ -19,6 +19,7 @@ public enum ManifestEmbedder {
         guard let ftyp = boxes.first, ftyp.type == "ftyp" else {
             throw C2PAError(.bmff, "\(input.lastPathComponent) does not start with an 'ftyp' box: not an MP4/MOV file")
         }
+        guard ftyp.size <= 1 << 20 else { throw C2PAError(.bmff, "the 'ftyp' box is implausibly large (\(ftyp.size) bytes)") }
         guard let moovIndex = boxes.firstIndex(where: { $0.type == "moov" }) else {
             throw C2PAError(.bmff, "\(input.lastPathComponent) has no 'moov' box")
         }
@@ -83,7 +84,7 @@ public enum ManifestEmbedder {
         try emit(manifestHeader + [UInt8](repeating: 0, count: placeholder.count))
         var inputPosition = ftyp.end
         for box in boxes.dropFirst() {
-            precondition(box.offset == inputPosition)
+            guard box.offset == inputPosition else { throw C2PAError(.bmff, "gap between boxes at \(inputPosition)") }
             if box.offset == moov.offset {
                 try emit(moovBytes)
             } else {

@@ -6,10 +6,13 @@ import HallmarkCrypto
 /// problem becomes a status code or the report's `error`.
 public struct ManifestValidator: Sendable {
     public let trustAnchorsPEM: String?
-    /// Extended key usages accepted on a signer certificate (c2pa-rs' default list).
+    /// Extended key usages accepted on a signer certificate: what c2pa-rs 0.91.3 accepts with
+    /// no trust configuration (emailProtection, documentSigning, timeStamping, OCSPSigning,
+    /// MS C2PA signing). The C2PA claimSigning EKU 1.3.6.1.4.1.62558.2.1 alone is refused there
+    /// (`signingCredential.invalid`), so it is not in the default list either; add it to accept it.
     public var allowedExtendedKeyUsages: Set<String> = [
         "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.8", "1.3.6.1.5.5.7.3.9",
-        "1.3.6.1.4.1.311.76.59.1.9", "1.3.6.1.4.1.62558.2.1",
+        "1.3.6.1.4.1.311.76.59.1.9",
     ]
     /// The time certificates are checked at when no time-stamp says otherwise (default: now).
     public var validationTime: Date?
@@ -65,7 +68,10 @@ public struct ManifestValidator: Sendable {
 
     func sidecarStore(for file: URL) -> [UInt8]? {
         let sidecar = file.deletingPathExtension().appendingPathExtension("c2pa")
-        guard sidecar.path != file.path, let data = FileManager.default.contents(atPath: sidecar.path) else { return nil }
+        guard sidecar.path != file.path,
+              let size = (try? FileManager.default.attributesOfItem(atPath: sidecar.path))?[.size] as? NSNumber,
+              size.uint64Value <= 256 << 20, // a manifest store is small; refuse to load huge files
+              let data = FileManager.default.contents(atPath: sidecar.path) else { return nil }
         return [UInt8](data)
     }
 
@@ -320,17 +326,18 @@ struct StoreContext {
         if let notBefore = leaf.notBefore, let notAfter = leaf.notAfter, notBefore <= time, time <= notAfter {
             result.success.append(StatusCode.claimSignatureInsideValidity)
         } else {
-            result.failures.append(StatusCode.claimSignatureOutsideValidity)
-            return
+            // c2pa-rs stops the profile checks here but still checks trust.
+            result.failures.append(StatusCode.signingCredentialExpired)
         }
-        if let problem = profileProblem(leaf) {
+        if !result.failures.contains(StatusCode.signingCredentialExpired), let problem = profileProblem(leaf) {
             result.failures.append(StatusCode.signingCredentialInvalid)
             result.error = "signer certificate: \(problem)"
-            return
         }
+        // Trust, as c2pa-rs' trust policy decides it: a path to an anchor, and an allowed EKU.
+        let allowedEKU = (leaf.extendedKeyUsageOIDs ?? []).contains(where: validator.allowedExtendedKeyUsages.contains)
         switch Certificate.verifyChain(leaf: leaf, intermediates: Array(chain.dropFirst()), anchors: anchors, at: time) {
-        case .trusted: result.success.append(StatusCode.signingCredentialTrusted)
-        case .untrusted: result.failures.append(StatusCode.signingCredentialUntrusted)
+        case .trusted where allowedEKU: result.success.append(StatusCode.signingCredentialTrusted)
+        default: result.failures.append(StatusCode.signingCredentialUntrusted)
         }
     }
 

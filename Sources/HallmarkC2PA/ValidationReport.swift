@@ -59,6 +59,7 @@ public enum StatusCode {
     public static let signingCredentialTrusted = "signingCredential.trusted"
     public static let signingCredentialUntrusted = "signingCredential.untrusted"
     public static let signingCredentialInvalid = "signingCredential.invalid"
+    public static let signingCredentialExpired = "signingCredential.expired"
     public static let timeStampValidated = "timeStamp.validated"
     public static let timeStampMismatch = "timeStamp.mismatch"
     public static let assertionHashedURIMatch = "assertion.hashedURI.match"

@@ -35,11 +35,10 @@ struct EvalCommand: ParsableCommand {
             if let only { evaluator.attacks = [Attack.matrix[0]] + Attack.matrix.dropFirst().filter { $0.name.contains(only) } }
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-eval-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: work) }
-            print("| attack | detected | mark id correct | bit accuracy | p-value | PSNR (dB) | time (s) |")
-            print("|---|---|---|---|---|---|---|")
+            FileHandle.standardOutput.write(Data("| attack | detected | mark id correct | bit accuracy | p-value | PSNR (dB) | time (s) |\n|---|---|---|---|---|---|---|\n".utf8))
             let summary = try evaluator.run(input: URL(fileURLWithPath: input), workDirectory: work) { row in
-                print(EvalCommand.format(row))
-                try? FileHandle.standardOutput.synchronize()
+                // Unbuffered, so a long run shows each row as it finishes.
+                FileHandle.standardOutput.write(Data((EvalCommand.format(row) + "\n").utf8))
             }
             let missed = summary.rows.filter { !$0.markIdCorrect && !$0.mayFail }.count
             let wrong = summary.rows.filter(\.wrongId).count

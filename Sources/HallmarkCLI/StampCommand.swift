@@ -10,6 +10,7 @@ struct StampCommand: ParsableCommand {
         discussion: "Prints the mark id (16 hexadecimal digits) on stdout. The output is written atomically.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var signing: SigningOptions
 
     @Argument(help: "The clip to stamp (anything FFmpeg reads).")
     var input: String
@@ -35,6 +36,12 @@ struct StampCommand: ParsableCommand {
     @Option(help: "x264 preset (ultrafast ... veryslow).")
     var preset: String = "medium"
 
+    @Option(help: "The model that generated the clip (recorded in the manifest).")
+    var model: String?
+
+    @Flag(help: "Do not embed a C2PA manifest (watermarks only).")
+    var noManifest = false
+
     func validate() throws {
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51") }
         let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
@@ -54,7 +61,9 @@ struct StampCommand: ParsableCommand {
             let stamper = try Stamper(home: global.resolvedHome, registryLocation: try global.registryLocation())
             let request = StampRequest(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output),
                                        account: account, label: label, visibleMark: visibleMark,
-                                       encoder: .h264(crf: crf, preset: preset))
+                                       encoder: .h264(crf: crf, preset: preset),
+                                       signing: noManifest ? .none : try signing.choice(),
+                                       generator: signing.generatorValue, model: model)
             return try stamper.stamp(request, progress: Terminal.progressBar("stamping"), cancellation: cancellation)
         }
         Terminal.clearProgress()

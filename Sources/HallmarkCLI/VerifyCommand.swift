@@ -21,6 +21,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .short, help: ArgumentHelp("Write the report to this file instead of stdout.", valueName: "report"))
     var output: String?
 
+    @Option(help: ArgumentHelp("PEM bundle of trusted C2PA roots (default: HOME/keys/root-ca.pem).", valueName: "pem"))
+    var trustAnchors: String?
+
     @Option(help: "Declare the watermark detected at or below this false-positive probability.")
     var threshold: Double = 1e-9
 
@@ -33,6 +36,7 @@ struct VerifyCommand: ParsableCommand {
         try reportingErrors {
             var options = VerifyOptions(threshold: threshold)
             options.command = CommandLine.arguments.joined(separator: " ")
+            if let trustAnchors { options.trustAnchorsPEM = try ContentCredentials.trustAnchors(path: trustAnchors, home: global.resolvedHome) }
             let verifier = try Verifier(home: global.resolvedHome, registryLocation: try global.registryLocation(), options: options)
             let report = try verifier.verify(URL(fileURLWithPath: input), progress: Terminal.progressBar("verifying"), cancellation: cancellation)
             Terminal.clearProgress()

@@ -8,11 +8,14 @@ public struct CertificateTemplate: Sendable {
     /// `subjectKeyIdentifier` should come before `authorityKeyIdentifier`.
     public var extensions: [(String, String)]
     public var validityDays: Int
+    /// Seconds from now to the start of validity (negative: in the past).
+    public var notBeforeOffset: Int
 
-    public init(subject: [(String, String)], extensions: [(String, String)], validityDays: Int) {
+    public init(subject: [(String, String)], extensions: [(String, String)], validityDays: Int, notBeforeOffset: Int = -300) {
         self.subject = subject
         self.extensions = extensions
         self.validityDays = validityDays
+        self.notBeforeOffset = notBeforeOffset
     }
 }
 
@@ -31,8 +34,8 @@ extension Certificate {
         defer { BN_free(bn) }
         guard BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != nil else { throw CryptoError.openSSL("serial") }
 
-        guard X509_gmtime_adj(X509_getm_notBefore(x), -300) != nil,
-              X509_gmtime_adj(X509_getm_notAfter(x), template.validityDays * 86_400) != nil else {
+        guard X509_gmtime_adj(X509_getm_notBefore(x), template.notBeforeOffset) != nil,
+              X509_gmtime_adj(X509_getm_notAfter(x), template.notBeforeOffset + template.validityDays * 86_400) != nil else {
             throw CryptoError.openSSL("validity")
         }
         guard X509_set_pubkey(x, subjectKey.key.pointer) == 1 else { throw CryptoError.openSSL("public key") }

@@ -49,6 +49,8 @@ let noTimestamp = cffmpeg_nopts()
 /// our errors carry FFmpeg's message already and scripts want one line.
 public enum MediaLogging {
     public static func configure() {
+        // SVT-AV1 and x265 log through their own channels; keep them to errors.
+        setenv("SVT_LOG", "1", 0)
         if let level = getenv("HALLMARK_FFMPEG_LOG").map({ String(cString: $0) }), !level.isEmpty {
             av_log_set_level(AV_LOG_INFO)
         } else {

@@ -1,41 +1,109 @@
+import Foundation
+
+/// The SQL engines a registry can live in.
+enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+}
+
+/// One SQL statement of a migration, in the form each engine needs. Most statements are
+/// portable and written once (a string literal); the few that are not spell out both forms.
+struct MigrationStatement: Sendable, ExpressibleByStringLiteral {
+    let sqlite: String
+    let postgres: String
+
+    /// The same SQL for every engine.
+    init(stringLiteral portable: String) {
+        sqlite = portable
+        postgres = portable
+    }
+
+    init(sqlite: String, postgres: String) {
+        self.sqlite = sqlite
+        self.postgres = postgres
+    }
+
+    func sql(for dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite: sqlite
+        case .postgres: postgres
+        }
+    }
+}
+
 /// One step of the registry schema. Versions start at 1 and increase by one; a released
 /// migration is never edited, only followed by a new one.
 struct Migration: Sendable {
     let version: Int
     /// Executed in order inside the migration transaction.
-    let statements: [String]
+    let statements: [MigrationStatement]
+
+    func sql(for dialect: SQLDialect) -> [String] {
+        statements.map { $0.sql(for: dialect) }
+    }
 }
 
-/// The registry schema history, applied in order by `SQLiteRegistry` on open.
+/// The registry schema history, applied in order by `SQLiteRegistry` and `PostgreSQLRegistry`
+/// on open: one ordered list, so both stores always have the same schema at the same version.
 ///
-/// The SQL sticks to types every engine has so the PostgreSQL store can mirror it one to one:
-/// INTEGER (BIGINT in PostgreSQL) for mark ids and times, TEXT for strings, BLOB (bytea).
-/// `mark_id` holds the UInt64 id's bit pattern as a signed 64-bit integer; in SQLite,
-/// `INTEGER PRIMARY KEY` makes it the rowid, so lookups by id need no extra index.
-/// `created_at` is milliseconds since 1970 UTC: exact, compact and sorts correctly.
+/// The SQL sticks to types every engine has; where the names differ the statement is given
+/// per dialect: INTEGER (SQLite) / BIGINT (PostgreSQL) for mark ids and times, TEXT for
+/// strings, BLOB / bytea for bytes. `mark_id` holds the UInt64 id's bit pattern as a signed
+/// 64-bit integer; in SQLite, `INTEGER PRIMARY KEY` makes it the rowid, so lookups by id need
+/// no extra index. `created_at` is milliseconds since 1970 UTC: exact, compact and sorts correctly.
 enum Migrations {
     static let all: [Migration] = [
         Migration(version: 1, statements: [
-            """
-            CREATE TABLE marks (
-                mark_id       INTEGER PRIMARY KEY,
-                account       TEXT    NOT NULL,
-                clip_label    TEXT,
-                input_sha256  TEXT,
-                output_sha256 TEXT,
-                created_at    INTEGER NOT NULL,
-                visible_mark  TEXT
-            )
-            """,
+            MigrationStatement(
+                sqlite: """
+                    CREATE TABLE marks (
+                        mark_id       INTEGER PRIMARY KEY,
+                        account       TEXT    NOT NULL,
+                        clip_label    TEXT,
+                        input_sha256  TEXT,
+                        output_sha256 TEXT,
+                        created_at    INTEGER NOT NULL,
+                        visible_mark  TEXT
+                    )
+                    """,
+                postgres: """
+                    CREATE TABLE marks (
+                        mark_id       BIGINT  PRIMARY KEY,
+                        account       TEXT    NOT NULL,
+                        clip_label    TEXT,
+                        input_sha256  TEXT,
+                        output_sha256 TEXT,
+                        created_at    BIGINT  NOT NULL,
+                        visible_mark  TEXT
+                    )
+                    """),
             // Serves both the account filter and the (created_at, mark_id) order of `records(account:)`.
             "CREATE INDEX marks_account ON marks (account, created_at)",
         ]),
         Migration(version: 2, statements: [
-            "ALTER TABLE marks ADD COLUMN manifest BLOB",
+            MigrationStatement(
+                sqlite: "ALTER TABLE marks ADD COLUMN manifest BLOB",
+                postgres: "ALTER TABLE marks ADD COLUMN manifest BYTEA"),
         ]),
     ]
 
     /// The bookkeeping table, created in the same transaction as the first migration.
-    static let createBookkeeping =
+    static let createBookkeeping: MigrationStatement =
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+
+    /// The `applied_at` text of a migration applied now: ISO-8601 UTC with milliseconds,
+    /// e.g. 2025-11-23T23:19:00.123Z (formatted here, so every engine stores the same form).
+    static func appliedAtNow() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+
+    /// Checks the invariant every store relies on: versions 1, 2, 3, … in order.
+    static func validate(_ migrations: [Migration]) {
+        precondition(
+            migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
+            "migration versions must be 1, 2, 3, …")
+    }
 }

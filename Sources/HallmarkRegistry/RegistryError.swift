@@ -2,13 +2,15 @@ import Foundation
 
 /// Everything that can go wrong with a registry. `description` is one line meant for humans.
 public enum RegistryError: Error, Equatable, CustomStringConvertible, LocalizedError {
-    /// The file exists (or should) but could not be opened or created.
+    /// The file exists (or should) but could not be opened or created; for PostgreSQL, the
+    /// server could not be reached or refused the connection (`path` is the URL without password).
     case cannotOpen(path: String, message: String)
-    /// Opened without `create` and there is no file at `path`.
+    /// Opened without `create` and there is no file at `path` (or no such PostgreSQL database).
     case notFound(path: String)
     /// The file is not an SQLite database, or it is damaged.
     case notADatabase(path: String, message: String)
-    /// A valid SQLite database that is not a Hallmark registry (or is empty and was opened without `create`).
+    /// A valid SQLite (or PostgreSQL) database that is not a Hallmark registry (or is empty and
+    /// was opened without `create`).
     case notARegistry(path: String, message: String)
     /// The registry was written by a newer Hallmark; it is left untouched.
     case newerSchema(path: String, found: Int, supported: Int)
@@ -22,7 +24,7 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible, LocalizedE
     case invalidLocation(String)
     /// A URL scheme `RegistryLocation.parse` does not know.
     case unsupportedScheme(String)
-    /// A known but not (yet) available feature, e.g. PostgreSQL registries.
+    /// A known but not (yet) available feature.
     case unsupported(String)
     /// Any other database failure (including "database is locked" after the busy timeout).
     case database(path: String, message: String)

@@ -58,13 +58,12 @@ public enum RegistryLocation: Sendable, Equatable {
     }
 }
 
-/// Opens the registry at `location`. PostgreSQL is recognised but not implemented yet.
+/// Opens the registry at `location`: an `SQLiteRegistry` or a `PostgreSQLRegistry`.
 public func openRegistry(_ location: RegistryLocation, create: Bool) throws -> any MarkRegistry {
     switch location {
     case let .sqlite(path):
         return try SQLiteRegistry(path: path, create: create)
-    case .postgres:
-        throw RegistryError.unsupported(
-            "PostgreSQL registries are not built yet; use an SQLite registry (a file path or sqlite:///path) for now")
+    case let .postgres(url):
+        return try PostgreSQLRegistry(url: url, create: create)
     }
 }

@@ -40,9 +40,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
 
     /// `migrations` is injectable so tests can simulate older and newer builds.
     init(path: String, create: Bool, migrations: [Migration]) throws {
-        precondition(
-            migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
-            "migration versions must be 1, 2, 3, …")
+        Migrations.validate(migrations)
         guard !path.isEmpty else { throw RegistryError.invalidLocation("empty registry path") }
         // Absolute paths also keep SQLite from reading ":memory:" or "file:" specially.
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
@@ -304,10 +302,10 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
             }
             guard current < supported else { return }
 
-            try connection.execute(Migrations.createBookkeeping)
-            let appliedAt = iso8601Now()
+            try connection.execute(Migrations.createBookkeeping.sql(for: .sqlite))
+            let appliedAt = Migrations.appliedAtNow()
             for migration in migrations where migration.version > current {
-                for sql in migration.statements {
+                for sql in migration.sql(for: .sqlite) {
                     try connection.execute(sql)
                 }
                 try connection.withStatement(
@@ -331,12 +329,5 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
             throw RegistryError.database(
                 path: connection.path, message: "cannot switch to WAL journal mode (still \(mode ?? "unknown"))")
         }
-    }
-
-    private static func iso8601Now() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date())
     }
 }

@@ -14,15 +14,18 @@ public final class FrameAccumulator {
     public let sourceHeight: Int
     public private(set) var frameCount = 0
     private(set) var sum: [Float]
-    // Scratch, allocated once. Rows are processed top to bottom, one 16-row band of blocks at a
-    // time, so everything the per-frame work touches except `sum` stays in cache.
+    // Scratch, allocated once. Rows are processed top to bottom, one band of 16 rows (a row of
+    // blocks) at a time, so all that a frame touches apart from `sum` stays in cache.
     /// Three rows of the (decimated) plane, a ring indexed by `y % 3`: pixel values (decimation 1)
     /// or 2x2 sums (decimation 2), i.e. luma in units of `1 / decimation^2` levels.
     private let planeRows: UnsafeMutablePointer<UInt16>
-    /// Vertical 3-row sums of the current row.
+    /// Vertical sums of three plane rows, for the row being filtered.
     private let columnSums: UnsafeMutablePointer<UInt16>
-    /// The high-pass of the current band of `block` rows.
+    /// The high-pass of the current band, `block` rows of `width`.
     private let band: UnsafeMutablePointer<Float>
+    /// Per column, the band's sum of squared high-pass; then per column, its block's gain.
+    private let columnEnergy: UnsafeMutablePointer<Float>
+    private let columnGain: UnsafeMutablePointer<Float>
     private static let block = 16
     private static let clip: Float = 3
 
@@ -36,12 +39,16 @@ public final class FrameAccumulator {
         planeRows = .allocate(capacity: max(1, 3 * width))
         columnSums = .allocate(capacity: max(1, width))
         band = .allocate(capacity: max(1, Self.block * width))
+        columnEnergy = .allocate(capacity: max(1, width))
+        columnGain = .allocate(capacity: max(1, width))
     }
 
     deinit {
         planeRows.deallocate()
         columnSums.deallocate()
         band.deallocate()
+        columnEnergy.deallocate()
+        columnGain.deallocate()
     }
 
     /// A copy of the mean of the accumulated frames.
@@ -71,27 +78,38 @@ public final class FrameAccumulator {
         frameCount += 1
         let width = self.width, height = self.height, block = Self.block
         guard width >= 3, height >= 3 else { return }
-        // All of the high-pass is exact integer arithmetic except the last step, so it matches
-        // `pixel - (sum of the 3x3 neighbourhood) / 9` computed in Float bit for bit.
-        let unit: Float = decimation == 1 ? 1 : 0.25  // one plane-row step in luma levels
-        let ninth: Float = 1.0 / 9.0
-        let boxScale = ninth * unit                    // exact: unit is a power of two
+        // The loops below are kept simple (unsafe pointers, no branches inside the innermost
+        // loops) so that the optimiser vectorises them.
         loadPlaneRow(0, luma: luma, stride: stride)
         loadPlaneRow(1, luma: luma, stride: stride)
         sum.withUnsafeMutableBufferPointer { sum in
             var by = 0
             while by < height {
                 let rows = min(block, height - by)
+                columnEnergy.update(repeating: 0, count: width)
                 for y in by..<(by + rows) {
                     let out = band + (y - by) * width
-                    // The first and last rows have no 3x3 neighbourhood: zero, as are the first
-                    // and last columns.
+                    // No 3x3 neighbourhood in the first and last rows: zero, like the first and
+                    // last columns.
                     guard y > 0, y < height - 1 else { out.update(repeating: 0, count: width); continue }
                     loadPlaneRow(y + 1, luma: luma, stride: stride)
-                    highPassRow(above: planeRow(y - 1), row: planeRow(y), below: planeRow(y + 1),
-                                unit: unit, boxScale: boxScale, into: out)
+                    highPassRow(above: planeRow(y - 1), row: planeRow(y), below: planeRow(y + 1), into: out)
                 }
-                normaliseBand(rows: rows, addingTo: sum.baseAddress! + by * width)
+                // Per-block RMS normalisation and clipping, then accumulate.
+                var bx = 0
+                while bx < width {
+                    let columns = min(block, width - bx)
+                    var energy: Float = 0
+                    for x in bx..<(bx + columns) { energy += columnEnergy[x] }
+                    let rms = (energy / Float(rows * columns)).squareRoot()
+                    (columnGain + bx).update(repeating: 1 / max(rms, 0.75), count: columns)
+                    bx += block
+                }
+                let clip = Self.clip
+                for y in 0..<rows {
+                    let h = band + y * width, s = sum.baseAddress! + (by + y) * width
+                    for x in 0..<width { s[x] += max(-clip, min(clip, h[x] * columnGain[x])) }
+                }
                 by += block
             }
         }
@@ -102,102 +120,42 @@ public final class FrameAccumulator {
 
     /// Plane row `y` into its ring slot: the source row, or the 2x2 sums of two source rows.
     private func loadPlaneRow(_ y: Int, luma: UnsafePointer<UInt8>, stride: Int) {
-        let out = planeRow(y), width = self.width
-        var x = 0
+        let out = planeRow(y)
         if decimation == 1 {
             let row = luma + y * stride
-            while x + 16 <= width {
-                let bytes = UnsafeRawPointer(row + x).loadUnaligned(as: SIMD16<UInt8>.self)
-                UnsafeMutableRawPointer(out + x).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: bytes), as: SIMD16<UInt16>.self)
-                x += 16
-            }
-            while x < width { out[x] = UInt16(row[x]); x += 1 }
+            for x in 0..<width { out[x] = UInt16(row[x]) }
         } else {
-            let top = luma + 2 * y * stride, bottom = top + stride
-            while x + 16 <= width {
-                // 32 source columns: add the two rows, then neighbouring (even + odd) columns.
-                let pairs = SIMD32<UInt16>(truncatingIfNeeded: UnsafeRawPointer(top + 2 * x).loadUnaligned(as: SIMD32<UInt8>.self))
-                    &+ SIMD32<UInt16>(truncatingIfNeeded: UnsafeRawPointer(bottom + 2 * x).loadUnaligned(as: SIMD32<UInt8>.self))
-                UnsafeMutableRawPointer(out + x).storeBytes(of: pairs.evenHalf &+ pairs.oddHalf, as: SIMD16<UInt16>.self)
-                x += 16
-            }
-            while x < width {
-                out[x] = UInt16(top[2 * x]) &+ UInt16(top[2 * x + 1]) &+ UInt16(bottom[2 * x]) &+ UInt16(bottom[2 * x + 1])
-                x += 1
+            let top = UnsafeRawPointer(luma + 2 * y * stride), bottom = top + stride
+            for x in 0..<width {
+                // Two neighbouring pixels read as one UInt16 (this vectorises; the sum of its
+                // two bytes does not depend on the byte order).
+                let upper = top.loadUnaligned(fromByteOffset: 2 * x, as: UInt16.self)
+                let lower = bottom.loadUnaligned(fromByteOffset: 2 * x, as: UInt16.self)
+                out[x] = (upper & 0xFF) &+ (upper >> 8) &+ (lower & 0xFF) &+ (lower >> 8)
             }
         }
     }
 
-    /// One row of `pixel - 3x3 mean` (zero in the first and last column), 16 pixels per vector.
-    /// Plane values are at most 4 * 255, so 3x3 sums (<= 9180) fit in UInt16.
+    /// One row of `pixel - 3x3 mean` (zero in the first and last column), adding its squares to
+    /// `columnEnergy`.
+    ///
+    /// The 3x3 sums are exact integers (plane values are at most 4 * 255, so they fit in UInt16),
+    /// and scaling by a power of two is exact, so this is bit for bit what the Float arithmetic
+    /// `pixel - (sum of 3 row sums) / 9` gives.
     private func highPassRow(above: UnsafePointer<UInt16>, row: UnsafePointer<UInt16>, below: UnsafePointer<UInt16>,
-                             unit: Float, boxScale: Float, into out: UnsafeMutablePointer<Float>) {
-        let width = self.width, columnSums = self.columnSums
-        @inline(__always) func load(_ p: UnsafePointer<UInt16>) -> SIMD16<UInt16> {
-            UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self)
-        }
-        // Vertical sums of three rows, then horizontal sums of three of those.
-        var x = 0
-        while x + 16 <= width {
-            let sums = load(above + x) &+ load(row + x) &+ load(below + x)
-            UnsafeMutableRawPointer(columnSums + x).storeBytes(of: sums, as: SIMD16<UInt16>.self)
-            x += 16
-        }
-        while x < width { columnSums[x] = above[x] &+ row[x] &+ below[x]; x += 1 }
+                             into out: UnsafeMutablePointer<Float>) {
+        let width = self.width, columnSums = self.columnSums, columnEnergy = self.columnEnergy
+        let unit: Float = decimation == 1 ? 1 : 0.25  // one plane step, in luma levels
+        let ninth: Float = 1.0 / 9.0
+        let boxScale = ninth * unit
+        for x in 0..<width { columnSums[x] = above[x] &+ row[x] &+ below[x] }
         out[0] = 0
-        x = 1
-        while x + 16 <= width - 1 {
-            let box = load(columnSums + x - 1) &+ load(columnSums + x) &+ load(columnSums + x + 1)
-            let highPass = SIMD16<Float>(load(row + x)) * unit - SIMD16<Float>(box) * boxScale
-            UnsafeMutableRawPointer(out + x).storeBytes(of: highPass, as: SIMD16<Float>.self)
-            x += 16
-        }
-        while x < width - 1 {
-            let box = columnSums[x - 1] &+ columnSums[x] &+ columnSums[x + 1]
-            out[x] = Float(row[x]) * unit - Float(box) * boxScale
-            x += 1
-        }
         out[width - 1] = 0
-    }
-
-    /// Per-block RMS normalisation and clipping of the band's high-pass, added into `sum`
-    /// (which points at the band's first row).
-    private func normaliseBand(rows: Int, addingTo sum: UnsafeMutablePointer<Float>) {
-        let width = self.width, block = Self.block, clip = Self.clip
-        var bx = 0
-        while bx < width {
-            let columns = min(block, width - bx)
-            let area = Float(rows * columns)
-            if columns == block {
-                // One vector per block row; energy is summed per lane, then across lanes.
-                @inline(__always) func highPass(_ y: Int) -> SIMD16<Float> {
-                    UnsafeRawPointer(band + y * width + bx).loadUnaligned(as: SIMD16<Float>.self)
-                }
-                var energy = SIMD16<Float>()
-                for y in 0..<rows { let h = highPass(y); energy += h * h }
-                let rms = (energy.sum() / area).squareRoot()
-                let gain = 1 / max(rms, 0.75)
-                for y in 0..<rows {
-                    let s = UnsafeMutableRawPointer(sum + y * width + bx)
-                    var value = highPass(y) * gain
-                    value.replace(with: clip, where: value .> clip)
-                    value.replace(with: -clip, where: value .< -clip)
-                    s.storeBytes(of: s.loadUnaligned(as: SIMD16<Float>.self) + value, as: SIMD16<Float>.self)
-                }
-            } else {
-                var energy: Float = 0
-                for y in 0..<rows {
-                    let h = band + y * width
-                    for x in bx..<(bx + columns) { energy += h[x] * h[x] }
-                }
-                let rms = (energy / area).squareRoot()
-                let gain = 1 / max(rms, 0.75)
-                for y in 0..<rows {
-                    let h = band + y * width, s = sum + y * width
-                    for x in bx..<(bx + columns) { s[x] += max(-clip, min(clip, h[x] * gain)) }
-                }
-            }
-            bx += block
+        for x in 1..<(width - 1) {
+            let box = columnSums[x - 1] &+ columnSums[x] &+ columnSums[x + 1]
+            let highPass = Float(row[x]) * unit - Float(box) * boxScale
+            out[x] = highPass
+            columnEnergy[x] += highPass * highPass
         }
     }
 }

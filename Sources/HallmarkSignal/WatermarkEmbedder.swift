@@ -73,6 +73,8 @@ public final class WatermarkEmbedder {
     public func embed(luma: UnsafeMutablePointer<UInt8>, stride: Int) {
         precondition(stride >= width)
         let block = Self.block, width = self.width, height = self.height
+        // The loops below are kept simple (unsafe pointers, no branches or trapping conversions
+        // inside the innermost loops) so that the optimiser vectorises them.
         pattern.withUnsafeBufferPointer { pattern in
             guard let pattern = pattern.baseAddress else { return }  // empty frame
             var by = 0
@@ -85,16 +87,10 @@ public final class WatermarkEmbedder {
                                                           x: bx, y: by, columns: columns, rows: rows)
                     let area = Float(rows * columns)
                     let weight = Self.maskWeight(activity: Float(gradient) / area, meanLevel: Float(sum) / area)
-                    if columns == block {
-                        Self.addPattern16(luma: luma + by * stride + bx, stride: stride,
-                                          pattern: pattern + by * width + bx, patternStride: width, rows: rows, weight: weight)
-                    } else {
-                        for y in by..<(by + rows) {
-                            let row = luma + y * stride, patternRow = pattern + y * width
-                            for x in bx..<(bx + columns) {
-                                let value = Float(row[x]) + patternRow[x] * weight
-                                row[x] = UInt8(max(0, min(255, value.rounded())))
-                            }
+                    for y in by..<(by + rows) {
+                        let pixels = luma + y * stride, amplitudes = pattern + y * width
+                        for x in bx..<(bx + columns) {
+                            pixels[x] = Self.roundedByte(Float(pixels[x]) + amplitudes[x] * weight)
                         }
                     }
                     bx += block
@@ -109,59 +105,36 @@ public final class WatermarkEmbedder {
     @inline(__always)
     private static func statistics(luma: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int,
                                    x bx: Int, y by: Int, columns: Int, rows: Int) -> (sum: Int, gradient: Int) {
-        if columns == block && bx + block < width {
-            // A full block with a column to its right: 16 pixels per vector, one vector per row.
-            // Per lane, 16 rows of sums (<= 16 * 255) and gradients (<= 16 * 510) fit in UInt16.
-            var sums = SIMD16<UInt16>(), gradients = SIMD16<UInt16>()
-            for y in by..<(by + rows) {
-                let row = UnsafeRawPointer(luma + y * stride + bx)
-                let below = y + 1 < height ? row + stride : row
-                let here = row.loadUnaligned(as: SIMD16<UInt8>.self)
-                let right = (row + 1).loadUnaligned(as: SIMD16<UInt8>.self)
-                let down = below.loadUnaligned(as: SIMD16<UInt8>.self)
-                // |a - b| of bytes without widening: max - min.
-                let dx = pointwiseMax(here, right) &- pointwiseMin(here, right)
-                let dy = pointwiseMax(here, down) &- pointwiseMin(here, down)
-                sums &+= SIMD16<UInt16>(truncatingIfNeeded: here)
-                gradients &+= SIMD16<UInt16>(truncatingIfNeeded: dx) &+ SIMD16<UInt16>(truncatingIfNeeded: dy)
-            }
-            return (Int(SIMD16<UInt32>(truncatingIfNeeded: sums).wrappedSum()),
-                    Int(SIMD16<UInt32>(truncatingIfNeeded: gradients).wrappedSum()))
-        }
-        // The last block column (partial, or no column to its right): plain loops.
-        var gradient = 0, sum = 0
+        // In the last column the right neighbour is the pixel itself: leave it out of the loop.
+        let inner = bx + columns < width ? columns : columns - 1
+        var sum: UInt32 = 0, gradient: UInt32 = 0  // at most 256 * 255 and 256 * 510
         for y in by..<(by + rows) {
             let row = luma + y * stride
             let below = y + 1 < height ? row + stride : row
-            for x in bx..<(bx + columns) {
-                let value = Int(row[x])
-                sum &+= value
-                let right = x + 1 < width ? Int(row[x + 1]) : value
-                gradient &+= abs(right - value) &+ abs(Int(below[x]) - value)
+            for x in bx..<(bx + inner) {
+                let value = Int32(row[x])
+                sum &+= UInt32(value)
+                gradient &+= (Int32(row[x + 1]) &- value).magnitude &+ (Int32(below[x]) &- value).magnitude
+            }
+            if inner < columns {
+                let x = bx + inner, value = Int32(row[x])
+                sum &+= UInt32(value)
+                gradient &+= (Int32(below[x]) &- value).magnitude
             }
         }
-        return (sum, gradient)
+        return (Int(sum), Int(gradient))
     }
 
-    /// `pixel + pattern * weight` for a 16-pixel-wide block, 16 pixels per vector, with exactly the
-    /// scalar path's arithmetic: the same Float product and sum, then clamping to 0...255 (which
-    /// commutes with rounding here) and rounding half away from zero.
+    /// `UInt8(max(0, min(255, value.rounded())))`, without a branch or trapping conversion.
     @inline(__always)
-    private static func addPattern16(luma: UnsafeMutablePointer<UInt8>, stride: Int, pattern: UnsafePointer<Float>,
-                                     patternStride: Int, rows: Int, weight: Float) {
-        // For 0 <= c <= 255, c + 2^23 is exact to the integer: its low mantissa bits are c rounded
-        // half to even. Halves that went down to the even integer get 1 added back: half away.
+    private static func roundedByte(_ value: Float) -> UInt8 {
+        // Clamping first gives the same result. For 0 <= c <= 255, c + 2^23 is exact to the
+        // integer, so its low mantissa bits are c rounded half to even; halves that went down
+        // to the even integer get 1 back, making it half away from zero like `rounded()`.
         let magic: Float = 8_388_608
-        for y in 0..<rows {
-            let pixels = UnsafeMutableRawPointer(luma + y * stride)
-            let weights = UnsafeRawPointer(pattern + y * patternStride).loadUnaligned(as: SIMD16<Float>.self)
-            let value = SIMD16<Float>(pixels.loadUnaligned(as: SIMD16<UInt8>.self)) + weights * weight
-            var clamped = value.replacing(with: 0, where: value .< 0)
-            clamped.replace(with: 255, where: clamped .> 255)
-            let shifted = clamped + magic
-            var rounded = unsafeBitCast(shifted, to: SIMD16<UInt32>.self)
-            rounded.replace(with: rounded &+ 1, where: clamped - (shifted - magic) .== 0.5)
-            pixels.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: rounded), as: SIMD16<UInt8>.self)
-        }
+        let clamped = min(max(value, 0), 255)
+        let shifted = clamped + magic
+        let tie: UInt32 = clamped - (shifted - magic) == 0.5 ? 1 : 0
+        return UInt8(truncatingIfNeeded: shifted.bitPattern &+ tie)
     }
 }

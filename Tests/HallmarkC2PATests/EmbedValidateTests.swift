@@ -212,6 +212,29 @@ struct EmbedValidateTests {
         }
     }
 
+    @Test("hostile files: sizes past the end, garbage in the manifest box, a huge JUMBF length")
+    func hostileFiles() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let validator = ManifestValidator(trustAnchorsPEM: nil)
+        let ftyp = JUMBF.contentBox(type: "ftyp", payload: Array("isom".utf8) + [0, 0, 0, 0])
+
+        let pastEnd = dir.appendingPathComponent("past-end.mp4")
+        try Data(ftyp + [0x7f, 0xff, 0xff, 0xff] + Array("mdat".utf8) + [1, 2, 3]).write(to: pastEnd)
+        let r1 = validator.validate(file: pastEnd)
+        #expect(!r1.present && r1.validationState == nil)
+        #expect(r1.error?.contains("claims") == true, "\(r1)")
+
+        for (name, store) in [("garbage", [UInt8](repeating: 0xab, count: 64)),
+                              ("huge-jumbf", [0x00, 0x00, 0x00, 0x01] + Array("jumb".utf8) + [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff] + [UInt8](repeating: 0, count: 32))] {
+            let url = dir.appendingPathComponent("\(name).mp4")
+            let box = ManifestEmbedder.manifestBoxHeader(size: ManifestEmbedder.manifestBoxHeaderSize + store.count) + store
+            try Data(ftyp + box + JUMBF.contentBox(type: "mdat", payload: [1, 2, 3])).write(to: url)
+            let report = validator.validate(file: url)
+            #expect(report.present && report.validationState == "Invalid" && report.error != nil, "\(name): \(report)")
+        }
+    }
+
     /// The store with its signature box's COSE replaced.
     static func rewriteSignature(_ store: [UInt8], _ rewrite: (COSESign1) throws -> [UInt8]) throws -> [UInt8] {
         let root = try JUMBF.parse(store)

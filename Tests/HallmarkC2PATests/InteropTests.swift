@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkC2PA
+import HallmarkCrypto
 import Testing
 
 /// c2pa-python 0.38.1 (the reference SDK, c2pa-rs inside) and Hallmark read the same files the
@@ -141,5 +142,79 @@ struct InteropTests {
         // One media byte flipped.
         try TestSupport.flipByte(signed, at: try Self.size(signed) - 1000)
         try Self.expectSame(signed, anchors: anchors)
+    }
+
+    @Test("Merkle-tree BMFF hashes c2pa-python writes (root only, and proofs in merkle boxes): same verdicts",
+          .enabled(if: TestSupport.hasNoManifestVideo, "needs ../shared/c2pa-fixtures"),
+          arguments: [64, 1])
+    func merkle(blockKiB: Int) throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let certs = TestSupport.fixtureCerts
+        let anchors = certs.appendingPathComponent("test_cert_root_bundle.pem")
+        let signed = dir.appendingPathComponent("merkle.mp4")
+        let result = try TestSupport.run(TestSupport.python, [TestSupport.interop.appendingPathComponent("sign.py").path,
+                                                              TestSupport.noManifestVideo.path, signed.path,
+                                                              certs.appendingPathComponent("es256.pub").path,
+                                                              certs.appendingPathComponent("es256.pem").path, "es256",
+                                                              "--merkle-kb", String(blockKiB)])
+        #expect(result.contains("\"ok\": true"), "\(result)")
+        let report = ManifestValidator(trustAnchorsPEM: try String(contentsOf: anchors, encoding: .utf8)).validate(file: signed)
+        #expect(report.validationState == "Trusted", "\(report)")
+        try Self.expectSame(signed, anchors: anchors)
+        // A byte inside mdat: only the Merkle tree covers it.
+        try TestSupport.flipByte(signed, at: 100_000)
+        let tampered = ManifestValidator(trustAnchorsPEM: try String(contentsOf: anchors, encoding: .utf8)).validate(file: signed)
+        #expect(tampered.statusCodes == ["assertion.bmffHash.mismatch"], "\(tampered)")
+        try Self.expectSame(signed, anchors: anchors)
+    }
+
+    /// Signer certificates that break one rule of the C2PA certificate profile.
+    enum OddSigner: String, CaseIterable, Sendable {
+        case expired, claimSigningOnly, codeSigningOnly, noKeyUsage, caSigner, selfSignedLeaf
+
+        var leafExtensions: [(String, String)] {
+            var eku = "emailProtection"
+            var keyUsage: String? = "critical,digitalSignature"
+            var basic = "critical,CA:FALSE"
+            switch self {
+            case .claimSigningOnly: eku = "1.3.6.1.4.1.62558.2.1"
+            case .codeSigningOnly: eku = "codeSigning"
+            case .noKeyUsage: keyUsage = nil
+            case .caSigner: basic = "critical,CA:TRUE"; keyUsage = "critical,digitalSignature,keyCertSign"
+            default: break
+            }
+            var list = [("basicConstraints", basic)]
+            if let keyUsage { list.append(("keyUsage", keyUsage)) }
+            list += [("extendedKeyUsage", eku), ("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid:always")]
+            return list
+        }
+    }
+
+    @Test("odd signer certificates (no time-stamp): same verdict as c2pa-python",
+          .enabled(if: TestSupport.hasNoManifestVideo, "needs ../shared/c2pa-fixtures/video1_no_manifest.mp4"),
+          arguments: OddSigner.allCases)
+    func oddSigner(kind: OddSigner) throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rootKey = try PrivateKey.generate(.ecP256)
+        let ca = [("basicConstraints", "critical,CA:TRUE"), ("keyUsage", "critical,keyCertSign,cRLSign"),
+                  ("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid:always")]
+        let root = try Certificate.issue(CertificateTemplate(subject: [("CN", "Odd Test Root")], extensions: ca, validityDays: 3650),
+                                         subjectKey: rootKey, issuer: nil)
+        let leafKey = try PrivateKey.generate(.ecP256)
+        let template = CertificateTemplate(subject: [("CN", "Odd Signer \(kind.rawValue)")], extensions: kind.leafExtensions,
+                                           validityDays: 10, notBeforeOffset: kind == .expired ? -30 * 86_400 : -300)
+        let leaf = try Certificate.issue(template, subjectKey: leafKey, issuer: kind == .selfSignedLeaf ? nil : (root, rootKey))
+        let identity = try SigningIdentity(privateKeyPEM: try leafKey.pkcs8PEM(), certificateChainPEM: leaf.pem)
+        let output = dir.appendingPathComponent("odd.mp4")
+        try ManifestEmbedder.embed(input: TestSupport.noManifestVideo, output: output, request: Self.request, identity: identity)
+        let anchors = dir.appendingPathComponent("root.pem")
+        try Data(root.pem.utf8).write(to: anchors)
+        try Self.expectSame(output, anchors: anchors)
+        if kind == .expired {
+            let report = ManifestValidator(trustAnchorsPEM: root.pem).validate(file: output)
+            #expect(report.statusCodes.contains("signingCredential.expired"), "\(report)")
+        }
     }
 }

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Hallmark
+import HallmarkC2PA
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage C2PA signing keys.",
+        subcommands: [Init.self])
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a development CA, intermediate and signer certificate in HOME/keys.",
+            discussion: "Private keys are written with mode 0600 and never printed. Readers use HOME/keys/root-ca.pem as their trust anchor.")
+
+        enum Algorithm: String, ExpressibleByArgument, CaseIterable { case es256, ps256, ed25519 }
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "Signature algorithm: es256, ps256 or ed25519.")
+        var algorithm: Algorithm = .es256
+
+        func run() throws {
+            try reportingErrors {
+                let home = global.resolvedHome
+                try home.ensureExists()
+                do {
+                    try DevelopmentPKI.create(in: home.keysDirectory, algorithm: SigningAlgorithm(rawValue: algorithm.rawValue)!)
+                } catch {
+                    throw HallmarkError(.configuration, "\(error)")
+                }
+                print("created development signing keys in \(home.keysDirectory.path)")
+                print("trust anchor: \(DevelopmentPKI.rootCertificateURL(in: home.keysDirectory).path)")
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Testing
+@testable import HallmarkSignal
+
+/// Embedding and detection on synthetic planes, without any codec: the mathematics alone.
+struct WatermarkRoundTripTests {
+    static let key = WatermarkKey(bytes: (0..<32).map { UInt8($0 * 5 + 1) })!
+    static let otherKey = WatermarkKey(bytes: (0..<32).map { UInt8(255 - $0) })!
+
+    /// A moving, textured, natural-ish picture: smooth gradients, blobs and grain.
+    static func picture(width: Int, height: Int, frame: Int, seed: UInt64) -> [UInt8] {
+        var random = KeyedRandom(key: (0..<32).map { UInt8(truncatingIfNeeded: seed &+ UInt64($0)) }, domain: "picture.\(frame)")
+        var out = [UInt8](repeating: 0, count: width * height)
+        let shift = Double(frame) * 3
+        for y in 0..<height {
+            for x in 0..<width {
+                let fx = Double(x) + shift, fy = Double(y)
+                var v = 110 + 50 * sin(fx / 37) * cos(fy / 53) + 30 * sin((fx + fy) / 11)
+                v += 20 * random.nextGaussian()
+                out[y * width + x] = UInt8(max(0, min(255, v)))
+            }
+        }
+        return out
+    }
+
+    static func accumulate(width: Int, height: Int, frames: Int, markId: UInt64?, key: WatermarkKey, seed: UInt64 = 1) -> FrameAccumulator {
+        let accumulator = FrameAccumulator(sourceWidth: width, sourceHeight: height)
+        let embedder = markId.map { WatermarkEmbedder(key: key, markId: $0, width: width, height: height) }
+        for frame in 0..<frames {
+            var plane = picture(width: width, height: height, frame: frame, seed: seed)
+            plane.withUnsafeMutableBufferPointer { buffer in
+                embedder?.embed(luma: buffer.baseAddress!, stride: width)
+                accumulator.add(luma: buffer.baseAddress!, stride: width)
+            }
+        }
+        return accumulator
+    }
+
+    @Test func recoversTheExactMarkId() {
+        let id: UInt64 = 0xfedc_ba98_7654_3210
+        let result = WatermarkDetector(key: Self.key).detect(Self.accumulate(width: 480, height: 272, frames: 6, markId: id, key: Self.key))
+        #expect(result.detected)
+        #expect(result.markId == id)
+        #expect(result.crcValid)
+        #expect(result.pValue <= 1e-9)
+    }
+
+    @Test func unmarkedPicturesAreNotDetected() {
+        for seed in 1...3 as ClosedRange<UInt64> {
+            let result = WatermarkDetector(key: Self.key).detect(Self.accumulate(width: 480, height: 272, frames: 6, markId: nil, key: Self.key, seed: seed))
+            #expect(!result.detected)
+            #expect(result.markId == nil)
+            #expect(result.pValue > 1e-6, "unmarked p-value \(result.pValue) is suspiciously small")
+        }
+    }
+
+    @Test func aDifferentKeySeesNothing() {
+        let accumulator = Self.accumulate(width: 480, height: 272, frames: 6, markId: 42, key: Self.key)
+        let result = WatermarkDetector(key: Self.otherKey).detect(accumulator)
+        #expect(!result.detected)
+        #expect(result.markId == nil)
+    }
+
+    @Test func payloadCarriesIdAndCRC() {
+        for id: UInt64 in [0, 1, 0x8000_0000_0000_0000, .max, 0x0123_4567_89ab_cdef] {
+            let bits = Payload.bits(markId: id)
+            #expect(bits.count == Payload.informationBits)
+            let decoded = Payload.decode(bits)
+            #expect(decoded.markId == id && decoded.crcValid)
+            var flipped = bits
+            flipped[5] ^= 1
+            #expect(!Payload.decode(flipped).crcValid)
+        }
+    }
+
+    @Test func layoutIsKeyedAndComplete() {
+        let a = WatermarkLayout(key: Self.key), b = WatermarkLayout(key: Self.otherKey)
+        #expect(a.syncChip.filter { $0 != 0 }.count == WatermarkLayout.syncCellCount)
+        #expect(Set(a.codedBitIndex.filter { $0 >= 0 }).count == WatermarkLayout.codedBits)
+        #expect(a.syncChip != b.syncChip)
+    }
+
+    @Test func embeddingIsFaint() {
+        let width = 480, height = 272
+        var plane = Self.picture(width: width, height: height, frame: 0, seed: 9)
+        let original = plane
+        plane.withUnsafeMutableBufferPointer { WatermarkEmbedder(key: Self.key, markId: 7, width: width, height: height).embed(luma: $0.baseAddress!, stride: width) }
+        let squared = original.withUnsafeBufferPointer { a in plane.withUnsafeBufferPointer { b in
+            ImageQuality.squaredError(a.baseAddress!, width, b.baseAddress!, width, width: width, height: height) } }
+        let psnr = ImageQuality.psnr(meanSquaredError: squared / Double(width * height))
+        #expect(psnr > 40, "PSNR \(psnr) dB")
+        #expect(psnr < 50, "PSNR \(psnr) dB: is anything embedded at all?")
+    }
+}

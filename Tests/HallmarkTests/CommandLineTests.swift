@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+/// The `hallmark` executable run as a user runs it: output, exit codes, files left behind.
+@Suite(.serialized)
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The built `hallmark` next to the test bundle.
+    static let executable: URL? = {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("hallmark")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    static func run(_ arguments: [String], home: URL) throws -> Run {
+        let process = Process()
+        process.executableURL = try #require(executable, "the hallmark executable was not built")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HALLMARK_HOME"] = home.path
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    let home = TestSupport.temporaryDirectory("cli-home")
+    let work = TestSupport.temporaryDirectory("cli-work")
+    var bars: String { TestSupport.fixture("bars-720p.mp4").path }
+
+    func files(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+    }
+
+    @Test func stampThenVerifyEndToEnd() throws {
+        let output = work.appendingPathComponent("out.mp4").path
+        let stamp = try Self.run(["stamp", bars, "-o", output, "--account", "alice", "--label", "first", "--preset", "veryfast"], home: home)
+        #expect(stamp.status == 0, "\(stamp.stderr)")
+        let markId = stamp.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(markId.count == 16 && markId.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+
+        let verify = try Self.run(["verify", output, "--format", "json"], home: home)
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
+        let watermark = try #require(json["watermark"] as? [String: Any])
+        #expect(watermark["detected"] as? Bool == true)
+        #expect(watermark["markId"] as? String == markId)
+        #expect((watermark["pValue"] as? Double).map { $0 <= 1e-9 } == true)
+        #expect((watermark["framesAnalyzed"] as? Int).map { $0 > 0 } == true)
+        let visible = try #require(json["visibleWatermark"] as? [String: Any])
+        #expect(visible["detected"] as? Bool == true)
+        let trace = try #require(json["trace"] as? [String: Any])
+        #expect(trace["account"] as? String == "alice")
+        #expect(trace["falseAttributionProbability"] is Double)
+
+        let text = try Self.run(["verify", output], home: home)
+        #expect(text.status == 0 && text.stdout.contains("DETECTED") && text.stdout.contains("alice"))
+
+        let report = work.appendingPathComponent("report.html")
+        let html = try Self.run(["verify", output, "--format", "html", "-o", report.path], home: home)
+        #expect(html.status == 0)
+        #expect((try? String(contentsOf: report, encoding: .utf8))?.contains("alice") == true)
+    }
+
+    @Test func unmarkedClipVerifiesWithExitZeroAndNulls() throws {
+        _ = try Self.run(["stamp", bars, "-o", work.appendingPathComponent("x.mp4").path, "--account", "a", "--preset", "ultrafast"], home: home)
+        let verify = try Self.run(["verify", TestSupport.fixture("motion-540p.mp4").path, "--format", "json"], home: home)
+        #expect(verify.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
+        let watermark = try #require(json["watermark"] as? [String: Any])
+        #expect(watermark["detected"] as? Bool == false)
+        #expect(watermark["markId"] is NSNull)
+        let trace = try #require(json["trace"] as? [String: Any])
+        #expect(trace["account"] is NSNull)
+        #expect(trace["falseAttributionProbability"] is NSNull)
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try Self.run(["stamp", bars], home: home).status == 64)
+        #expect(try Self.run(["stamp", bars, "-o", bars, "--account", "a"], home: home).status == 64)
+        #expect(try Self.run(["verify", bars, "--format", "pdf"], home: home).status == 64)
+        #expect(try Self.run(["stamp", bars, "-o", work.appendingPathComponent("o.mp4").path, "--account", "a", "--crf", "99"], home: home).status == 64)
+        #expect(try Self.run(["frobnicate"], home: home).status == 64)
+    }
+
+    /// Every bad input: one line on stderr, the documented code, nothing left behind, registry unchanged.
+    @Test func badInputsFailCleanly() throws {
+        // A registry with one mark, to check it stays unchanged.
+        #expect(try Self.run(["stamp", bars, "-o", work.appendingPathComponent("good.mp4").path, "--account", "a", "--preset", "ultrafast"], home: home).status == 0)
+        let registryBefore = FileManager.default.contents(atPath: home.appendingPathComponent("registry.sqlite").path)
+
+        let empty = work.appendingPathComponent("empty.mp4")
+        FileManager.default.createFile(atPath: empty.path, contents: Data())
+        let text = work.appendingPathComponent("notes.mp4")
+        FileManager.default.createFile(atPath: text.path, contents: Data("this is not a video\n".utf8))
+        let original = try Data(contentsOf: TestSupport.fixture("testsrc-720p.mp4"))
+        let truncated = work.appendingPathComponent("truncated.mp4")
+        try original.prefix(original.count / 3).write(to: truncated)
+        let headerOnly = work.appendingPathComponent("header-only.mp4")
+        try original.prefix(600).write(to: headerOnly)
+        var cases: [(String, URL)] = [("zero bytes", empty), ("not a video", text), ("header only", headerOnly),
+                                      ("missing", work.appendingPathComponent("nope.mp4"))]
+        if TestSupport.hasFFmpegCLI {
+            let audioOnly = work.appendingPathComponent("audio.m4a")
+            try TestSupport.ffmpeg(["-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", audioOnly.path])
+            cases.append(("no video stream", audioOnly))
+            let huge = work.appendingPathComponent("huge.mkv")
+            // A stream header claiming 30000x30000 pixels.
+            try TestSupport.ffmpeg(["-f", "lavfi", "-i", "color=s=64x64:d=0.2", "-c:v", "rawvideo", "-pix_fmt", "gray", huge.path])
+            var bytes = try Data(contentsOf: huge)
+            if let range = bytes.range(of: Data([0xB0, 0x81, 0x40])) { bytes.replaceSubrange(range, with: Data([0xB0, 0x82, 0x75, 0x30])) }
+            if let range = bytes.range(of: Data([0xBA, 0x81, 0x40])) { bytes.replaceSubrange(range, with: Data([0xBA, 0x82, 0x75, 0x30])) }
+            try bytes.write(to: huge)
+            cases.append(("absurd dimensions", huge))
+        }
+        for (name, input) in cases {
+            let out = work.appendingPathComponent("out-\(name.replacingOccurrences(of: " ", with: "-")).mp4")
+            let stamp = try Self.run(["stamp", input.path, "-o", out.path, "--account", "a"], home: home)
+            #expect(stamp.status == 65, "stamp \(name): \(stamp.status) \(stamp.stderr)")
+            #expect(stamp.stderr.split(separator: "\n").count == 1, "stamp \(name): \(stamp.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out.path), "stamp \(name) left an output")
+            let verify = try Self.run(["verify", input.path], home: home)
+            #expect(verify.status == 65, "verify \(name): \(verify.status) \(verify.stderr)")
+            #expect(verify.stderr.split(separator: "\n").count == 1, "verify \(name): \(verify.stderr)")
+        }
+        // A truncated file still decodes as far as it goes: stamping it is allowed, never a crash.
+        let truncatedStamp = try Self.run(["stamp", truncated.path, "-o", work.appendingPathComponent("t.mp4").path, "--account", "a", "--preset", "ultrafast"], home: home)
+        #expect([0, 65].contains(truncatedStamp.status), "\(truncatedStamp.stderr)")
+        if truncatedStamp.status == 0 {
+            // It was stamped: that is a legitimate new record, so compare the registry before it.
+        } else {
+            #expect(FileManager.default.contents(atPath: home.appendingPathComponent("registry.sqlite").path) == registryBefore)
+        }
+        #expect(!files(in: work).contains { $0.contains(".hallmark-") }, "temporary files left: \(files(in: work))")
+    }
+
+    @Test func unwritableOutputAndBadKeys() throws {
+        // Output directory that does not exist.
+        let missingDirectory = try Self.run(["stamp", bars, "-o", "/nonexistent-dir/out.mp4", "--account", "a"], home: home)
+        #expect(missingDirectory.status == 73, "\(missingDirectory.stderr)")
+        // A read-only output directory (skipped for root, who can write anywhere).
+        if getuid() != 0 {
+            let readOnly = work.appendingPathComponent("ro")
+            try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o500])
+            #expect(try Self.run(["stamp", bars, "-o", readOnly.appendingPathComponent("o.mp4").path, "--account", "a"], home: home).status == 73)
+        }
+        // Verify without any key: exit 78.
+        let emptyHome = TestSupport.temporaryDirectory("empty-home")
+        let noKey = try Self.run(["verify", bars], home: emptyHome)
+        #expect(noKey.status == 78, "\(noKey.stderr)")
+        // A corrupt key: exit 78, and the message never echoes key material.
+        let badHome = TestSupport.temporaryDirectory("bad-home")
+        try Data("0123456789abcdef-not-a-key\n".utf8).write(to: badHome.appendingPathComponent("watermark.key"))
+        let badKey = try Self.run(["verify", bars], home: badHome)
+        #expect(badKey.status == 78)
+        #expect(!badKey.stderr.contains("0123456789abcdef"))
+        // A wrong (valid but different) key sees no watermark: exit 0, not detected.
+        let stamped = work.appendingPathComponent("k.mp4")
+        #expect(try Self.run(["stamp", bars, "-o", stamped.path, "--account", "a", "--preset", "ultrafast"], home: home).status == 0)
+        let otherHome = TestSupport.temporaryDirectory("other-home")
+        #expect(try Self.run(["stamp", bars, "-o", work.appendingPathComponent("k2.mp4").path, "--account", "b", "--preset", "ultrafast"], home: otherHome).status == 0)
+        let wrongKey = try Self.run(["verify", stamped.path, "--format", "json"], home: otherHome)
+        #expect(wrongKey.status == 0)
+        #expect(wrongKey.stdout.contains("\"detected\" : false"))
+        // A registry path that is not a database: exit 78, output not written.
+        let notDatabase = work.appendingPathComponent("registry.txt")
+        try Data("hello".utf8).write(to: notDatabase)
+        let registryOutput = work.appendingPathComponent("r.mp4")
+        let badRegistry = try Self.run(["stamp", bars, "-o", registryOutput.path, "--account", "a", "--registry", notDatabase.path], home: home)
+        #expect(badRegistry.status == 78, "\(badRegistry.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: registryOutput.path))
+        #expect(try Data(contentsOf: notDatabase) == Data("hello".utf8))
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import Hallmark
+import HallmarkMedia
+import HallmarkRegistry
+
+/// Round trips through the real pipeline: stamp (decode, filters, watermark, x264) then verify.
+@Suite(.serialized)
+struct StampVerifyTests {
+    @Test(arguments: ["motion-540p.mp4", "testsrc-720p.mp4", "bars-720p.mp4", "odd-718x404.mp4"])
+    func roundTripRecoversTheMarkId(fixture: String) throws {
+        let workspace = try TestSupport.Workspace()
+        let result = try workspace.stamp(TestSupport.fixture(fixture))
+        let report = try workspace.verifier().verify(result.output)
+        #expect(report.watermark.detected, "\(fixture): p=\(report.watermark.pValue)")
+        #expect(report.watermark.markId == result.markIdHex)
+        #expect(report.trace.account == "acct-1")
+        #expect(report.trace.falseAttributionProbability != nil)
+        #expect(report.watermark.pValue <= 1e-9)
+    }
+
+    @Test(arguments: ["motion-540p.mp4", "testsrc-720p.mp4", "bars-720p.mp4", "dark-540p.mp4", "odd-718x404.mp4"])
+    func unmarkedClipsAreNeverDetected(fixture: String) throws {
+        let workspace = try TestSupport.Workspace()
+        let report = try workspace.verifier().verify(TestSupport.fixture(fixture))
+        #expect(!report.watermark.detected, "\(fixture): p=\(report.watermark.pValue)")
+        #expect(report.watermark.markId == nil)
+        #expect(report.trace.account == nil)
+    }
+
+    @Test func outputKeepsGeometryTimingAndAudio() throws {
+        let workspace = try TestSupport.Workspace()
+        let input = TestSupport.fixture("motion-540p.mp4")
+        let result = try workspace.stamp(input)
+        let before = try FrameReader(url: input).info, after = try FrameReader(url: result.output).info
+        #expect(after.width == before.width && after.height == before.height)
+        #expect(abs(after.frameRate - before.frameRate) < 0.01)
+        #expect(abs(after.duration - before.duration) < 0.1)
+        #expect(after.audioStreams == before.audioStreams && after.audioStreams == 1)
+        // moov before mdat (faststart): the first top-level boxes are ftyp then moov.
+        let head = try FileHandle(forReadingFrom: result.output).read(upToCount: 64) ?? Data()
+        let firstSize = Int(head[0]) << 24 | Int(head[1]) << 16 | Int(head[2]) << 8 | Int(head[3])
+        #expect(String(decoding: head[4..<8], as: UTF8.self) == "ftyp")
+        let second = FileManager.default.contents(atPath: result.output.path)!.subdata(in: (firstSize + 4)..<(firstSize + 8))
+        #expect(String(decoding: second, as: UTF8.self) == "moov")
+    }
+
+    @Test func registryRecordsTheStamp() throws {
+        let workspace = try TestSupport.Workspace()
+        let result = try workspace.stamp(TestSupport.fixture("bars-720p.mp4"), account: "carol")
+        let registry = try SQLiteRegistry(path: workspace.home.registryURL.path, create: false)
+        let record = try #require(try registry.record(markId: result.markId))
+        #expect(record.account == "carol")
+        #expect(record.clipLabel == "clip")
+        #expect(record.inputSHA256?.count == 64 && record.outputSHA256?.count == 64)
+        #expect(record.inputSHA256 != record.outputSHA256)
+    }
+
+    @Test func watermarkKeyIsPrivate() throws {
+        let workspace = try TestSupport.Workspace()
+        let attributes = try FileManager.default.attributesOfItem(atPath: workspace.home.watermarkKeyURL.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let key = try WatermarkKeyStore.load(from: workspace.home.watermarkKeyURL)
+        #expect(!"\(key)".contains(String(format: "%02x%02x", key.bytes[0], key.bytes[1])))
+    }
+
+    @Test func visibleMarkIsDrawnAndFound() throws {
+        let workspace = try TestSupport.Workspace()
+        let mark = VisibleMark(content: .text("Hallmark test"), placement: .moving, period: 1)
+        let result = try workspace.stamp(TestSupport.fixture("testsrc-720p.mp4"), visible: mark)
+        let report = try workspace.verifier().verify(result.output)
+        #expect(report.visibleWatermark.detected)
+        #expect(Set(report.visibleWatermark.positions.map(\.corner)).count >= 2, "moving mark should visit several corners")
+        #expect(report.watermark.markId == result.markIdHex, "the invisible mark survives the visible one")
+        let unmarked = try workspace.verifier().verify(TestSupport.fixture("testsrc-720p.mp4"))
+        #expect(!unmarked.visibleWatermark.detected)
+    }
+
+    @Test func pngLogoIsAccepted() throws {
+        let workspace = try TestSupport.Workspace()
+        let mark = try VisibleMark.parse(TestSupport.fixture("logo.png").path)
+        let result = try workspace.stamp(TestSupport.fixture("bars-720p.mp4"), visible: mark)
+        let report = try workspace.verifier().verify(result.output)
+        #expect(report.watermark.markId == result.markIdHex)
+    }
+}

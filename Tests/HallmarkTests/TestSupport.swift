@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import Hallmark
+import HallmarkMedia
+import HallmarkRegistry
+import HallmarkSignal
+
+/// Paths and helpers shared by the media and CLI tests.
+enum TestSupport {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = packageRoot.appendingPathComponent("Fixtures")
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let aiClip = shared.appendingPathComponent("media/ai-clip-1080p.mp4")
+    static var hasSharedClip: Bool { FileManager.default.fileExists(atPath: aiClip.path) }
+    static var hasFFmpegCLI: Bool { ffmpegPath != nil }
+    static let ffmpegPath: String? = ["/usr/bin/ffmpeg", "/usr/local/bin/ffmpeg"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
+
+    /// A fresh directory under the system temporary directory.
+    static func temporaryDirectory(_ label: String = "test") -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-\(label)-\(UUID().uuidString.prefix(8))")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A key, registry and stamper/verifier pair in a fresh home.
+    struct Workspace {
+        let home: HallmarkHome
+        let stamper: Stamper
+        var directory: URL { home.directory }
+
+        init() throws {
+            home = HallmarkHome(directory: TestSupport.temporaryDirectory("home"))
+            stamper = try Stamper(home: home)
+        }
+
+        func verifier() throws -> Verifier { try Verifier(home: home) }
+
+        func stamp(_ input: URL, account: String = "acct-1", visible: VisibleMark = VisibleMark(content: .none),
+                   name: String = "stamped.mp4") throws -> StampResult {
+            try stamper.stamp(StampRequest(input: input, output: directory.appendingPathComponent(name), account: account,
+                                           label: "clip", visibleMark: visible, encoder: .h264(crf: 18, preset: "veryfast")))
+        }
+    }
+
+    /// Runs the ffmpeg CLI (for making attacked copies the way a third party would).
+    @discardableResult
+    static func ffmpeg(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ffmpegPath!)
+        process.arguments = ["-v", "error", "-y"] + arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
