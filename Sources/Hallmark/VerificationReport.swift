@@ -39,12 +39,38 @@ public struct VerificationReport: Sendable, Codable {
     }
 
     public struct Trace: Sendable, Codable {
+        /// The account the clip (as a whole) was issued to, or nil when not attributed.
         public var account: String?
         public var clipLabel: String?
         public var issuedAt: String?
+        public var markId: String?
         public var falseAttributionProbability: Double?
         public var registryMarks: Int?
         public var note: String?
+        /// Distinct accounts attributed anywhere in the clip.
+        public var accounts: [String]
+        /// Time windows attributed on their own (a clip spliced from several copies).
+        public var windows: [TraceWindow]
+        /// The best reading when the evidence was too weak to attribute.
+        public var candidate: Candidate?
+    }
+
+    public struct TraceWindow: Sendable, Codable {
+        public var start: Double
+        public var end: Double
+        public var account: String?
+        public var markId: String?
+        public var falseAttributionProbability: Double?
+        public var detected: Bool
+        public var pValue: Double
+        public var framesAnalyzed: Int
+        public var note: String?
+    }
+
+    public struct Candidate: Sendable, Codable {
+        public var markId: String
+        public var account: String
+        public var falseAttributionProbability: Double
     }
 
     public struct Tool: Sendable, Codable {
@@ -103,7 +129,15 @@ extension VerificationReport {
             object[section] = dictionary
         }
         ensure("watermark", ["markId", "relativeScale", "rotationDegrees", "note"])
-        ensure("trace", ["account", "clipLabel", "issuedAt", "falseAttributionProbability", "registryMarks", "note"])
+        ensure("trace", ["account", "clipLabel", "issuedAt", "markId", "falseAttributionProbability", "registryMarks", "note", "candidate"])
+        if var trace = object["trace"] as? [String: Any], let windows = trace["windows"] as? [[String: Any]] {
+            trace["windows"] = windows.map { window -> [String: Any] in
+                var window = window
+                for key in ["account", "markId", "falseAttributionProbability", "note"] where window[key] == nil { window[key] = NSNull() }
+                return window
+            }
+            object["trace"] = trace
+        }
         ensure("visibleWatermark", ["text", "note"])
         ensure("manifest", ["validationState", "activeManifest", "signer", "signedAt", "softBindingMatchesWatermark", "source", "error"])
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return json }
@@ -148,6 +182,16 @@ extension VerificationReport {
             }
         } else {
             lines.append("trace: not attributed" + (trace.note.map { " (\($0))" } ?? ""))
+            if let candidate = trace.candidate {
+                lines.append("  best candidate (NOT an attribution): account \(candidate.account), mark \(candidate.markId), false-attribution probability \(Self.probability(candidate.falseAttributionProbability, log10: log10(max(candidate.falseAttributionProbability, 1e-300))))")
+            }
+        }
+        if trace.windows.count > 1 {
+            lines.append("per window:")
+            for window in trace.windows {
+                let who = window.account.map { "account \($0) (mark \(window.markId ?? "?"), p \(Self.probability(window.falseAttributionProbability ?? 1, log10: log10(max(window.falseAttributionProbability ?? 1, 1e-300)))))" } ?? "not attributed" + (window.note.map { " (\($0))" } ?? "")
+                lines.append(String(format: "  %6.1f-%6.1f s  ", window.start, window.end) + who)
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -11,6 +11,10 @@ public struct VerifyOptions: Sendable {
     /// Frames analysed per second of video at most (the rest are decoded but not analysed:
     /// neighbouring frames add little new evidence).
     public var analysisRate: Double = 12
+    /// Length of the time windows attributed separately (a clip spliced from several copies).
+    public var windowSeconds: Double = 1
+    /// Memory the per-window sums may take; beyond it neighbouring windows are merged.
+    public var windowMemoryBudget: Int = 768 << 20
     public var command: String = ""
     /// PEM bundle of trusted C2PA roots; nil trusts none (manifests can then be `Valid`, not `Trusted`).
     public var trustAnchorsPEM: String?
@@ -71,7 +75,8 @@ public final class Verifier: @unchecked Sendable {
         let rate = info.frameRate > 0 ? info.frameRate : 25
         let step = max(1, Int((rate / options.analysisRate).rounded(.up)))
 
-        var accumulator: FrameAccumulator? = nil
+        var windows: [TimeWindow] = []
+        var windowSeconds = options.windowSeconds
         var samples: [VisibleMarkDetector.Sample] = []
         var nextSampleTime = 0.0
         var index = 0
@@ -81,9 +86,21 @@ public final class Verifier: @unchecked Sendable {
                 if cancellation?.isCancelled == true { throw HallmarkError(.cancelled, "interrupted") }
                 defer { index += 1 }
                 if index % step == 0 {
-                    if accumulator == nil { accumulator = FrameAccumulator(sourceWidth: frame.width, sourceHeight: frame.height) }
-                    if frame.width == accumulator!.sourceWidth && frame.height == accumulator!.sourceHeight {
-                        frame.withLuma { accumulator!.add(luma: $0, stride: $1) }
+                    let slot = max(0, Int((frame.time / windowSeconds).rounded(.down)))
+                    if windows.isEmpty || slot > windows[windows.count - 1].slot {
+                        let first = windows.first?.accumulator
+                        if first == nil || (first!.sourceWidth == frame.width && first!.sourceHeight == frame.height) {
+                            windows.append(TimeWindow(slot: slot, start: Double(slot) * windowSeconds,
+                                                      accumulator: FrameAccumulator(sourceWidth: frame.width, sourceHeight: frame.height)))
+                            if windows.count * windows[0].accumulator.width * windows[0].accumulator.height * 4 > options.windowMemoryBudget {
+                                windowSeconds *= 2
+                                windows = TimeWindow.merged(windows, seconds: windowSeconds)
+                            }
+                        }
+                    }
+                    if let window = windows.last, frame.width == window.accumulator.sourceWidth, frame.height == window.accumulator.sourceHeight {
+                        frame.withLuma { window.accumulator.add(luma: $0, stride: $1) }
+                        window.end = max(window.end, frame.time + 1 / rate)
                     }
                 }
                 if frame.time >= nextSampleTime && samples.count < 120 {
@@ -99,34 +116,20 @@ public final class Verifier: @unchecked Sendable {
         } catch let error as MediaError {
             throw error.asHallmarkError
         }
-        guard let accumulator else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
+        guard let first = windows.first?.accumulator else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
+        let accumulator = FrameAccumulator(sourceWidth: first.sourceWidth, sourceHeight: first.sourceHeight)
+        for window in windows { accumulator.add(window.accumulator) }
 
         let detector = WatermarkDetector(key: key, threshold: options.threshold)
         let result = detector.detect(accumulator)
         let watermark = watermarkSection(result, accumulator: accumulator)
-
-        // Attribution.
-        var trace = VerificationReport.Trace(account: nil, clipLabel: nil, issuedAt: nil, falseAttributionProbability: nil, registryMarks: nil, note: nil)
-        var record: MarkRecord? = nil
-        if let registry {
-            let count = (try? registry.count()) ?? 0
-            trace.registryMarks = count
-            if let id = result.markId {
-                record = try? registry.record(markId: id)
-                if let record {
-                    trace.account = record.account
-                    trace.clipLabel = record.clipLabel
-                    trace.issuedAt = ISO8601DateFormatter().string(from: record.createdAt)
-                    trace.falseAttributionProbability = min(1, result.pValue * Double(max(1, count)))
-                } else {
-                    trace.note = "mark id \(MarkID.hex(id)) is not in this registry"
-                }
-            } else {
-                trace.note = "no mark id was read"
-            }
-        } else {
-            trace.note = "no registry at this home"
+        // Each window on its own, with the tiling found over the whole clip.
+        let windowResults: [(TimeWindow, DetectionResult)] = windows.map { window in
+            (window, detector.detect(window.accumulator, lattices: result.lattice.map { [$0] }, includeNominal: false))
         }
+
+        let attribution = Attribution(registry: registry, windowCount: windowResults.count)
+        let (trace, record) = attribution.trace(whole: result, windows: windowResults)
 
         // Visible mark: the one recorded for this clip, else the default label.
         var mark = VisibleMark(content: .text(VisibleMark.defaultText))

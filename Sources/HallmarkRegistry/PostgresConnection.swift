@@ -210,9 +210,8 @@ final class PostgresConnection {
         for (secret, replacement) in replacements.sorted(by: { $0.0.count > $1.0.count }) where secret.count >= 3 {
             text = text.replacingOccurrences(of: secret, with: replacement)
         }
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        // Also collapses the double space libpq puts after "FATAL:" and "ERROR:".
+        return text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" })
             .joined(separator: " ")
     }
 }

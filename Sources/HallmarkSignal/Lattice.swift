@@ -45,8 +45,6 @@ public struct Lattice: Sendable, Equatable, Codable {
 /// magnitude square-rooted (a partial whitening that sharpens the peaks), the shortest strong
 /// peaks, each with its strongest roughly perpendicular partner, give candidate bases, and a least-squares fit
 /// over the lattice points that fall in the window refines it to a fraction of a pixel.
-nonisolated(unsafe) var debugLattice = false
-func correlationZeroLag(_ c: [Float]) -> Float { 1 }
 enum LatticeEstimator {
     static let minimumPeriod = 40.0
 
@@ -91,7 +89,6 @@ enum LatticeEstimator {
         peaks.sort { $0.value > $1.value }
         peaks = Array(peaks.prefix(24))
         guard let strongest = peaks.first?.value, strongest > 0 else { return [] }
-        if debugLattice { for p in peaks.prefix(12) { print("peak", p.dx, p.dy, p.value / correlationZeroLag(correlation)) } }
         func length(_ p: (dx: Int, dy: Int, value: Float)) -> Double { Double(p.dx * p.dx + p.dy * p.dy).squareRoot() }
         // Each of the strongest few peaks, paired with the strongest peak roughly perpendicular to it
         // and of similar length (a square tile seen through a moderate affine change).

@@ -15,7 +15,6 @@ import Darwin
 ///    Gaussian tail probability, multiplied by the number of hypotheses searched.
 /// 5. At the peak, each data cell's soft value feeds a soft Viterbi decoder; a CRC-16 that
 ///    holds multiplies the probability by a further 2^-16.
-public func setDebugLattice(_ on: Bool) { debugLattice = on }
 public struct WatermarkDetector: Sendable {
     public static let binsPerCell = 4
     public static let grid = WatermarkLayout.side * binsPerCell
@@ -32,17 +31,21 @@ public struct WatermarkDetector: Sendable {
     }
 
     /// Analyses what `accumulator` has gathered.
-    public func detect(_ accumulator: FrameAccumulator) -> DetectionResult {
+    ///
+    /// - Parameter lattices: tilings to try besides the nominal one; nil estimates them from the
+    ///   picture's autocorrelation. Time windows reuse the tiling found over the whole clip.
+    public func detect(_ accumulator: FrameAccumulator, lattices: [Lattice]? = nil, includeNominal: Bool = true) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
         let image = Self.clipOutliers(accumulator.mean)
         let nominalPeriod = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(
             width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
-        var candidates = [Lattice.nominal(period: nominalPeriod)]
-        for found in LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height) {
-            let nominal = candidates[0]
-            let close = abs(found.period / nominal.period - 1) < 0.002 && abs(found.angleDegrees) < 0.05
-            if !close { candidates.append(found) }
+        let nominal = Lattice.nominal(period: nominalPeriod)
+        var candidates = includeNominal || lattices == nil || lattices!.isEmpty ? [nominal] : []
+        let found = lattices ?? LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height)
+        for lattice in found {
+            let close = abs(lattice.period / nominal.period - 1) < 0.002 && abs(lattice.angleDegrees) < 0.05
+            if !(close && candidates.contains(nominal)) && !candidates.contains(lattice) { candidates.append(lattice) }
         }
         var best: Search? = nil
         for lattice in candidates {
