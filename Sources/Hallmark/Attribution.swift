@@ -34,7 +34,7 @@ struct Attribution {
         for (window, result) in windows {
             var entry = VerificationReport.TraceWindow(
                 start: window.start, end: window.end, account: nil, markId: nil, falseAttributionProbability: nil,
-                detected: result.detected, pValue: result.pValue, framesAnalyzed: result.framesAnalyzed, note: nil)
+                detected: result.detected, pValue: result.pValue, syncScore: result.syncZ, framesAnalyzed: result.framesAnalyzed, note: nil)
             if let id = result.markId, let record = lookup(id) {
                 entry.account = record.account
                 entry.markId = MarkID.hex(id)

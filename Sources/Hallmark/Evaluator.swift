@@ -41,7 +41,9 @@ public final class Evaluator {
 
     public func run(input: URL, workDirectory: URL, rowDone: ((EvaluationRow) -> Void)? = nil) throws -> EvaluationSummary {
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
-        let key = WatermarkKey.generate()
+        // A fresh key per run; HALLMARK_EVAL_KEY (64 hex digits) pins one for development, so that
+        // a change can be compared on the same key (report figures with fresh keys, not that one).
+        let key = ProcessInfo.processInfo.environment["HALLMARK_EVAL_KEY"].flatMap(WatermarkKeyStore.decodeHex).flatMap(WatermarkKey.init(bytes:)) ?? WatermarkKey.generate()
         let registry = try SQLiteRegistry(path: workDirectory.appendingPathComponent("eval-registry.sqlite").path, create: true)
 
         // 1. The excerpt, losslessly-ish (x264 CRF 10) so that the stamp's own encode is the first lossy step.
@@ -55,7 +57,7 @@ public final class Evaluator {
         let stamper = Stamper(key: key, registry: registry)
         let stamped = workDirectory.appendingPathComponent("stamped.mp4")
         let result = try stamper.stamp(StampRequest(input: excerpt, output: stamped, account: "eval", label: "eval",
-                                                    visibleMark: VisibleMark(content: .none), strength: strength))
+                                                    visibleMark: VisibleMark(content: .none), strength: strength, signing: .none))
         let plain = workDirectory.appendingPathComponent("plain.mp4")
         _ = try Transcoder(input: excerpt).run(to: plain, encoder: .h264(), copyAudio: false)
         let (invisiblePSNR, invisibleSSIM) = try Self.compare(stamped, plain) ?? (0, 0)

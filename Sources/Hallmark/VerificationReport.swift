@@ -63,6 +63,8 @@ public struct VerificationReport: Sendable, Codable {
         public var falseAttributionProbability: Double?
         public var detected: Bool
         public var pValue: Double
+        /// The window's sync correlation peak in standard deviations.
+        public var syncScore: Double
         public var framesAnalyzed: Int
         public var note: String?
     }
@@ -112,16 +114,16 @@ public struct VerificationReport: Sendable, Codable {
 }
 
 extension VerificationReport {
-    /// Pretty JSON with stable key order; nil values are written as null.
-    public func json() -> String {
+    /// Pretty JSON (or one line with `compact`) with stable key order; nil values are written as null.
+    public func json(compact: Bool = false) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(self)) ?? Data()
-        return Self.writingNulls(String(decoding: data, as: UTF8.self))
+        return Self.writingNulls(String(decoding: data, as: UTF8.self), compact: compact)
     }
 
     /// JSONEncoder leaves out nil optionals; scripts are promised these keys, so add them as null.
-    private static func writingNulls(_ json: String) -> String {
+    private static func writingNulls(_ json: String, compact: Bool) -> String {
         guard var object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
         func ensure(_ section: String, _ keys: [String]) {
             var dictionary = object[section] as? [String: Any] ?? [:]
@@ -140,8 +142,36 @@ extension VerificationReport {
         }
         ensure("visibleWatermark", ["text", "note"])
         ensure("manifest", ["validationState", "activeManifest", "signer", "signedAt", "softBindingMatchesWatermark", "source", "error"])
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return json }
+        let options: JSONSerialization.WritingOptions = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return json }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The attribution part alone, as one JSON object: file, watermark verdict, trace.
+    public func traceJSON(compact: Bool = false) -> String {
+        guard let full = try? JSONSerialization.jsonObject(with: Data(json(compact: true).utf8)) as? [String: Any] else { return "{}" }
+        var object: [String: Any] = ["file": file, "trace": full["trace"] ?? NSNull()]
+        if let watermark = full["watermark"] as? [String: Any] {
+            object["watermark"] = watermark.filter { ["detected", "markId", "pValue", "framesAnalyzed"].contains($0.key) }
+        }
+        let options: JSONSerialization.WritingOptions = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? JSONSerialization.data(withJSONObject: object, options: options)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// One line for a batch scan.
+    public func summaryLine() -> String {
+        let verdict = watermark.detected ? "mark \(watermark.markId ?? "unreadable")" : "no watermark"
+        let who = trace.account.map { "account \($0) (p \(Self.probability(trace.falseAttributionProbability ?? 1, log10: log10(max(trace.falseAttributionProbability ?? 1, 1e-300)))))" }
+            ?? (trace.accounts.count > 1 ? "accounts \(trace.accounts.joined(separator: ", "))" : "not attributed")
+        let credentials = manifest.present ? "C2PA \(manifest.validationState ?? "?")" : "no C2PA"
+        return "\(file): \(verdict); \(who); \(credentials)"
+    }
+
+    /// The attribution lines of `text()`.
+    public func traceText() -> String {
+        text().split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { $0.hasPrefix("file:") || $0.hasPrefix("invisible watermark:") || $0.hasPrefix("trace:") || $0.hasPrefix("  false-attribution") || $0.hasPrefix("  best candidate") || $0.hasPrefix("per window:") || $0.hasPrefix("   ") }
+            .joined(separator: "\n") + "\n"
     }
 
     /// A few lines for people.

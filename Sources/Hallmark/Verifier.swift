@@ -8,9 +8,8 @@ import HallmarkSignal
 public struct VerifyOptions: Sendable {
     /// Declare the watermark detected at or below this false-positive probability.
     public var threshold: Double = 1e-9
-    /// Frames analysed per second of video at most (the rest are decoded but not analysed:
-    /// neighbouring frames add little new evidence).
-    public var analysisRate: Double = 12
+    /// Frames analysed per second of video at most (the rest are decoded but not analysed).
+    public var analysisRate: Double = 30
     /// Length of the time windows attributed separately (a clip spliced from several copies).
     public var windowSeconds: Double = 1
     /// Memory the per-window sums may take; beyond it neighbouring windows are merged.
@@ -19,7 +18,7 @@ public struct VerifyOptions: Sendable {
     /// PEM bundle of trusted C2PA roots; nil trusts none (manifests can then be `Valid`, not `Trusted`).
     public var trustAnchorsPEM: String?
 
-    public init(threshold: Double = 1e-9, analysisRate: Double = 12) {
+    public init(threshold: Double = 1e-9, analysisRate: Double = 30) {
         self.threshold = threshold
         self.analysisRate = analysisRate
     }
@@ -63,6 +62,12 @@ public final class Verifier: @unchecked Sendable {
 
     /// The report and the detector's raw result (decoded bits, lattice), for evaluation.
     public func verifyWithDetails(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> (report: VerificationReport, detection: DetectionResult) {
+        let details = try analyse(url, progress: progress, cancellation: cancellation)
+        return (details.report, details.detection)
+    }
+
+    /// Everything an investigator's report shows, thumbnails included.
+    public func analyse(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> VerificationDetails {
         let started = Date()
         let reader: FrameReader
         do { reader = try FrameReader(url: url) } catch let error as MediaError { throw error.asHallmarkError }
@@ -149,7 +154,22 @@ public final class Verifier: @unchecked Sendable {
             file: url.path, video: info, manifest: manifest, watermark: watermark, visibleWatermark: visible, trace: trace,
             analysisSeconds: Date().timeIntervalSince(started),
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
-        return (report, result)
+        return VerificationDetails(report: report, detection: result, thumbnails: Self.thumbnails(samples))
+    }
+
+    /// Up to four evenly spaced samples as grey PNGs, at most 320 pixels wide.
+    static func thumbnails(_ samples: [VisibleMarkDetector.Sample]) -> [VerificationDetails.Thumbnail] {
+        guard !samples.isEmpty else { return [] }
+        let picks = Array(Set((0..<min(4, samples.count)).map { $0 * (samples.count - 1) / max(1, min(4, samples.count) - 1) })).sorted()
+        return picks.compactMap { index in
+            let sample = samples[index]
+            let factor = max(1, (sample.width + 319) / 320)
+            let w = sample.width / factor, h = sample.height / factor
+            var small = [UInt8](repeating: 0, count: w * h)
+            for y in 0..<h { for x in 0..<w { small[y * w + x] = sample.luma[(y * factor) * sample.width + x * factor] } }
+            guard let png = try? ImageEncoder.png(gray: small, width: w, height: h) else { return nil }
+            return .init(time: sample.time, png: png, width: w, height: h)
+        }
     }
 
     /// The embedded manifest, or the registry's copy when the file's was stripped.
@@ -189,6 +209,20 @@ public final class Verifier: @unchecked Sendable {
                      syncScore: result.syncZ, hypothesesSearched: result.hypotheses, payloadCRCValid: result.crcValid,
                      relativeScale: result.relativeScale, rotationDegrees: result.rotationDegrees, note: note)
     }
+}
+
+/// A report plus what only a rendered report needs.
+public struct VerificationDetails: Sendable {
+    public struct Thumbnail: Sendable {
+        public var time: Double
+        public var png: Data
+        public var width: Int
+        public var height: Int
+    }
+
+    public var report: VerificationReport
+    public var detection: DetectionResult
+    public var thumbnails: [Thumbnail]
 }
 
 public enum HallmarkVersion {

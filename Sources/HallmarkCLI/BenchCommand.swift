@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
             let inputURL = URL(fileURLWithPath: input)
             let registry = try SQLiteRegistry(path: work.appendingPathComponent("r.sqlite").path, create: true)
             let key = WatermarkKey.generate()
-            let stamper = Stamper(key: key, registry: registry)
+            let stamper = Stamper(key: key, registry: registry, home: HallmarkHome(directory: work))
             let verifier = Verifier(key: key, registry: registry)
             let stamped = work.appendingPathComponent("stamped.mp4")
 

@@ -17,7 +17,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Length of the excerpt in seconds.")
     var duration: Double = 3
 
-    @Option(help: "Only run attacks whose name contains this text.")
+    @Option(help: "Only run attacks whose name contains one of these texts, separated by '|'.")
     var only: String?
 
     @Option(help: ArgumentHelp("Also write the table as JSON to this file.", valueName: "file"))
@@ -32,7 +32,10 @@ struct EvalCommand: ParsableCommand {
             let evaluator = Evaluator()
             evaluator.excerptStart = start
             evaluator.excerptDuration = duration
-            if let only { evaluator.attacks = [Attack.matrix[0]] + Attack.matrix.dropFirst().filter { $0.name.contains(only) } }
+            if let only {
+                let wanted = only.split(separator: "|").map(String.init)
+                evaluator.attacks = [Attack.matrix[0]] + Attack.matrix.dropFirst().filter { attack in wanted.contains { attack.name.contains($0) } }
+            }
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-eval-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: work) }
             FileHandle.standardOutput.write(Data("| attack | detected | mark id correct | bit accuracy | p-value | PSNR (dB) | time (s) |\n|---|---|---|---|---|---|---|\n".utf8))

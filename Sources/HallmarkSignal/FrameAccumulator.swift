@@ -23,8 +23,9 @@ public final class FrameAccumulator {
     private let columnSums: UnsafeMutablePointer<UInt16>
     /// The high-pass of the current band, `block` rows of `width`.
     private let band: UnsafeMutablePointer<Float>
-    /// Per column, the band's sum of squared high-pass; then per column, its block's gain.
+    /// Per column, the sum of the squared high-pass over the band's rows.
     private let columnEnergy: UnsafeMutablePointer<Float>
+    /// Per column, the gain of the block it belongs to in the current band.
     private let columnGain: UnsafeMutablePointer<Float>
     private static let block = 16
     private static let clip: Float = 3
@@ -32,7 +33,7 @@ public final class FrameAccumulator {
     public init(sourceWidth: Int, sourceHeight: Int) {
         self.sourceWidth = sourceWidth
         self.sourceHeight = sourceHeight
-        decimation = sourceWidth * sourceHeight > 2_600_000 ? 2 : 1
+        decimation = min(sourceWidth, sourceHeight) >= 700 ? 2 : 1
         width = sourceWidth / decimation
         height = sourceHeight / decimation
         sum = [Float](repeating: 0, count: width * height)
@@ -95,7 +96,8 @@ public final class FrameAccumulator {
                     loadPlaneRow(y + 1, luma: luma, stride: stride)
                     highPassRow(above: planeRow(y - 1), row: planeRow(y), below: planeRow(y + 1), into: out)
                 }
-                // Per-block RMS normalisation and clipping, then accumulate.
+                // Per-block RMS normalisation and clipping, then accumulate. A block's energy is the
+                // sum of its columns' energies: the same sum as pixel by pixel, up to float rounding.
                 var bx = 0
                 while bx < width {
                     let columns = min(block, width - bx)
@@ -139,9 +141,9 @@ public final class FrameAccumulator {
     /// One row of `pixel - 3x3 mean` (zero in the first and last column), adding its squares to
     /// `columnEnergy`.
     ///
-    /// The 3x3 sums are exact integers (plane values are at most 4 * 255, so they fit in UInt16),
-    /// and scaling by a power of two is exact, so this is bit for bit what the Float arithmetic
-    /// `pixel - (sum of 3 row sums) / 9` gives.
+    /// The 3x3 sums are exact integers (plane values are at most 4 * 255, so the sums fit in
+    /// UInt16) and scaling by `unit`, a power of two, is exact, so this is bit for bit the Float
+    /// `pixel - (3x3 sum) * (1 / 9)` computed from the plane in luma levels.
     private func highPassRow(above: UnsafePointer<UInt16>, row: UnsafePointer<UInt16>, below: UnsafePointer<UInt16>,
                              into out: UnsafeMutablePointer<Float>) {
         let width = self.width, columnSums = self.columnSums, columnEnergy = self.columnEnergy

@@ -49,14 +49,28 @@ enum LatticeEstimator {
     static let minimumPeriod = 40.0
 
     static func estimate(image: [Float], width: Int, height: Int) -> [Lattice] {
-        let n = min(1024, largestPowerOfTwo(atMost: width)), m = min(1024, largestPowerOfTwo(atMost: height))
-        guard n >= 128, m >= 128 else { return [] }
-        let x0 = (width - n) / 2, y0 = (height - m) / 2
+        // Large pictures are halved first (the tile period is then still >= 20 pixels); the
+        // lattice is scaled back at the end.
+        let factor = max(width, height) > 1024 ? 2 : 1
+        let w = width / factor, h = height / factor
+        guard w >= 96, h >= 96 else { return [] }
+        // Zero-padded to a power of two (at most 2048), so that the correlation is linear for
+        // most lags; normalised by the overlap of each lag, so far lags are not penalised.
+        let n = min(2048, nextPowerOfTwo(w)), m = min(2048, nextPowerOfTwo(h))
+        let cw = min(w, n), ch = min(h, m)
+        let x0 = (w - cw) / 2, y0 = (h - ch) / 2
         var re = [Float](repeating: 0, count: n * m), im = re
         var mean: Float = 0
-        for y in 0..<m { for x in 0..<n { let v = image[(y0 + y) * width + x0 + x]; re[y * n + x] = v; mean += v } }
-        mean /= Float(n * m)
-        for i in re.indices { re[i] -= mean }
+        for y in 0..<ch {
+            for x in 0..<cw {
+                var v: Float = 0
+                for dy in 0..<factor { for dx in 0..<factor { v += image[((y0 + y) * factor + dy) * width + (x0 + x) * factor + dx] } }
+                re[y * n + x] = v
+                mean += v
+            }
+        }
+        mean /= Float(cw * ch)
+        for y in 0..<ch { for x in 0..<cw { re[y * n + x] -= mean } }
         let fft = FFT2D(width: n, height: m)
         fft.forward(&re, &im)
         for i in re.indices {
@@ -66,19 +80,29 @@ enum LatticeEstimator {
         }
         re[0] = 0
         fft.inverse(&re, &im)
-        let correlation = re
+        var correlation = re
+        for dy in 0..<m {
+            let ly = dy <= m / 2 ? dy : m - dy
+            for dx in 0..<n {
+                let lx = dx <= n / 2 ? dx : n - dx
+                let overlap = Float(max(0, cw - lx) * max(0, ch - ly))
+                correlation[dy * n + dx] = overlap > 0 ? correlation[dy * n + dx] / overlap : 0
+            }
+        }
         func at(_ dx: Int, _ dy: Int) -> Float {
             correlation[((dy % m + m) % m) * n + ((dx % n + n) % n)]
         }
 
-        // Local maxima in a half plane, within the annulus of plausible periods.
-        let maxRadius = Double(min(n, m)) / 2 - 2
+        // Lags are considered while they overlap at least 30 % of the picture in each direction.
+        let maxLagX = Int(Double(cw) * 0.7), maxLagY = Int(Double(ch) * 0.7)
+        let minimum = minimumPeriod / Double(factor)
+        // Local maxima in a half plane, within the range of plausible periods.
         var peaks: [(dx: Int, dy: Int, value: Float)] = []
-        for dy in 0..<(m / 2) {
-            for dx in (-n / 2 + 1)..<(n / 2) {
+        for dy in 0..<min(m / 2, maxLagY) {
+            for dx in (-min(n / 2 - 1, maxLagX))..<min(n / 2, maxLagX) {
                 if dy == 0 && dx <= 0 { continue }
                 let r = (Double(dx * dx + dy * dy)).squareRoot()
-                guard r >= minimumPeriod, r <= maxRadius else { continue }
+                guard r >= minimum else { continue }
                 let v = at(dx, dy)
                 guard v > 0 else { continue }
                 var isMax = true
@@ -105,7 +129,10 @@ enum LatticeEstimator {
             }
             if !duplicate { bases.append((first, second)) }
         }
-        return bases.map { refine($0.0, $0.1, at: at, strongest: strongest, n: n, m: m) }
+        return bases.map { basis in
+            let lattice = refine(basis.0, basis.1, at: at, strongest: strongest, n: min(n, 2 * maxLagX), m: min(m, 2 * maxLagY))
+            return lattice.scaled(Double(factor), Double(factor))
+        }
     }
 
     /// Least-squares refinement of a basis over the lattice points inside the window.
@@ -151,8 +178,9 @@ enum LatticeEstimator {
         return max(-0.5, min(0.5, 0.5 * Double(left - right) / denominator))
     }
 
-    static func largestPowerOfTwo(atMost value: Int) -> Int {
-        guard value >= 1 else { return 0 }
-        return 1 << (Int.bitWidth - 1 - value.leadingZeroBitCount)
+    static func nextPowerOfTwo(_ value: Int) -> Int {
+        var p = 1
+        while p < value { p <<= 1 }
+        return p
     }
 }

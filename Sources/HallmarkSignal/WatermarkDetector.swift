@@ -22,12 +22,10 @@ public struct WatermarkDetector: Sendable {
     public var threshold: Double
 
     private let layout: WatermarkLayout
-    private let syncReference: [Float]
 
     public init(key: WatermarkKey, threshold: Double = 1e-9) {
         self.threshold = threshold
         layout = WatermarkLayout(key: key)
-        syncReference = Self.renderBins(layout.syncChip)
     }
 
     /// Analyses what `accumulator` has gathered.
@@ -50,10 +48,12 @@ public struct WatermarkDetector: Sendable {
         var best: Search? = nil
         for lattice in candidates {
             let folded = Self.fold(image: image, width: accumulator.width, height: accumulator.height, lattice: lattice)
-            let search = correlate(folded, lattice: lattice)
-            if best == nil || search.z > best!.z { best = search }
+            for shape in ReferenceShape.allCases {
+                let search = correlate(folded, lattice: lattice, shape: shape)
+                if best == nil || search.z > best!.z { best = search }
+            }
         }
-        let hypotheses = Double(candidates.count) * 8 * Double(Self.grid * Self.grid)
+        let hypotheses = Double(candidates.count * ReferenceShape.allCases.count) * 8 * Double(Self.grid * Self.grid)
         return decode(best!, hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
     }
 
@@ -120,21 +120,47 @@ public struct WatermarkDetector: Sendable {
         return sums
     }
 
-    /// A cell pattern drawn at bin resolution, bilinear between cell centres as the embedder draws it.
-    static func renderBins(_ cells: [Float]) -> [Float] {
+    /// Two matched filters for the folded tile. `whitened` is what the pattern looks like after
+    /// the accumulator's high-pass (its bilinear pattern minus its 3x3-pixel mean), best when the
+    /// pattern arrives intact; `smooth` is the bilinear pattern itself, which matches better what
+    /// is left after heavy compression has removed the pattern's fine detail.
+    enum ReferenceShape: CaseIterable, Sendable { case whitened, smooth }
+
+    /// A cell pattern as the folded tile shows it, at bin resolution, for cells `cellPixels` wide.
+    static func renderBins(_ cells: [Float], cellPixels: Double, shape: ReferenceShape) -> [Float] {
         let side = WatermarkLayout.side, s = binsPerCell, g = grid
+        let step = 1 / max(cellPixels, 0.5)
+        func pattern(_ u: Double, _ v: Double) -> Double {
+            let uu = u - 0.5, vv = v - 0.5
+            let u0 = uu.rounded(.down), v0 = vv.rounded(.down)
+            let fu = uu - u0, fv = vv - v0
+            let c0 = ((Int(u0) % side) + side) % side, c1 = (c0 + 1) % side
+            let r0 = ((Int(v0) % side) + side) % side, r1 = (r0 + 1) % side
+            let top = Double(cells[r0 * side + c0]) * (1 - fu) + Double(cells[r0 * side + c1]) * fu
+            let bottom = Double(cells[r1 * side + c0]) * (1 - fu) + Double(cells[r1 * side + c1]) * fu
+            return top * (1 - fv) + bottom * fv
+        }
+        // Each bin is the mean over its area (as folding averages the pixels that land in it),
+        // sampled 3x3 times.
+        let sub = 3
         var out = [Float](repeating: 0, count: g * g)
         for i in 0..<g {
-            let v = (Double(i) + 0.5) / Double(s) - 0.5
-            let v0 = Int(v.rounded(.down)), fv = Float(v - v.rounded(.down))
-            let r0 = ((v0 % side) + side) % side, r1 = (r0 + 1) % side
             for j in 0..<g {
-                let u = (Double(j) + 0.5) / Double(s) - 0.5
-                let u0 = Int(u.rounded(.down)), fu = Float(u - u.rounded(.down))
-                let c0 = ((u0 % side) + side) % side, c1 = (c0 + 1) % side
-                let top = cells[r0 * side + c0] * (1 - fu) + cells[r0 * side + c1] * fu
-                let bottom = cells[r1 * side + c0] * (1 - fu) + cells[r1 * side + c1] * fu
-                out[i * g + j] = top * (1 - fv) + bottom * fv
+                var total = 0.0
+                for a in 0..<sub {
+                    let v = (Double(i) + (Double(a) + 0.5) / Double(sub)) / Double(s)
+                    for b in 0..<sub {
+                        let u = (Double(j) + (Double(b) + 0.5) / Double(sub)) / Double(s)
+                        if shape == .smooth {
+                            total += pattern(u, v)
+                            continue
+                        }
+                        var neighbourhood = 0.0
+                        for dy in -1...1 { for dx in -1...1 { neighbourhood += pattern(u + Double(dx) * step, v + Double(dy) * step) } }
+                        total += pattern(u, v) - neighbourhood / 9
+                    }
+                }
+                out[i * g + j] = Float(total / Double(sub * sub))
             }
         }
         return out
@@ -149,6 +175,7 @@ public struct WatermarkDetector: Sendable {
         var shiftColumn: Int
         var oriented: [Float]
         var lattice: Lattice
+        var shape: ReferenceShape
     }
 
     /// One of the 8 symmetries of the square applied to a grid (swap axes, mirror rows, mirror columns).
@@ -167,12 +194,13 @@ public struct WatermarkDetector: Sendable {
         return out
     }
 
-    func correlate(_ folded: [Float], lattice: Lattice) -> Search {
+    func correlate(_ folded: [Float], lattice: Lattice, shape: ReferenceShape) -> Search {
         let g = Self.grid
         let fft = FFT2D(width: g, height: g)
-        var refRe = syncReference, refIm = [Float](repeating: 0, count: g * g)
+        let cellPixels = lattice.period / Double(WatermarkLayout.side)
+        var refRe = Self.renderBins(layout.syncChip, cellPixels: cellPixels, shape: shape), refIm = [Float](repeating: 0, count: g * g)
         fft.forward(&refRe, &refIm)
-        var best = Search(z: -.infinity, orientation: 0, shiftRow: 0, shiftColumn: 0, oriented: [], lattice: lattice)
+        var best = Search(z: -.infinity, orientation: 0, shiftRow: 0, shiftColumn: 0, oriented: [], lattice: lattice, shape: shape)
         var bestValue: Float = -.infinity
         var sum = 0.0, sumSquares = 0.0, count = 0.0
         for orientation in 0..<8 {
@@ -195,7 +223,7 @@ public struct WatermarkDetector: Sendable {
                 if re[k] > bestValue {
                     bestValue = re[k]
                     best = Search(z: 0, orientation: orientation, shiftRow: k / g, shiftColumn: k % g,
-                                  oriented: oriented, lattice: lattice)
+                                  oriented: oriented, lattice: lattice, shape: shape)
                 }
             }
         }
@@ -209,17 +237,22 @@ public struct WatermarkDetector: Sendable {
 
     func decode(_ search: Search, hypotheses: Double, frames: Int, nominalPeriod: Double) -> DetectionResult {
         let g = Self.grid, s = Self.binsPerCell, side = WatermarkLayout.side
-        // Tent weights of a cell's bins around its centre.
-        let weights: [Float] = (0..<s).map { 1 - abs((Float($0) + 0.5) / Float(s) - 0.5) }
+        // The matched filter of one cell: its whitened bump over the 3x3 cells around it.
+        var single = [Float](repeating: 0, count: WatermarkLayout.cellCount)
+        single[(side / 2) * side + side / 2] = 1
+        let whitened = Self.renderBins(single, cellPixels: search.lattice.period / Double(side), shape: search.shape)
+        let span = 3 * s, origin = (side / 2 - 1) * s
+        var kernel = [Float](repeating: 0, count: span * span)
+        for k in 0..<span { for l in 0..<span { kernel[k * span + l] = whitened[(origin + k) * g + origin + l] } }
         var cellValues = [Float](repeating: 0, count: WatermarkLayout.cellCount)
         for ci in 0..<side {
             for cj in 0..<side {
                 var value: Float = 0
-                for k in 0..<s {
-                    let row = (ci * s + k + search.shiftRow) % g
-                    for l in 0..<s {
-                        let column = (cj * s + l + search.shiftColumn) % g
-                        value += weights[k] * weights[l] * search.oriented[row * g + column]
+                for k in 0..<span {
+                    let row = ((ci - 1) * s + k + search.shiftRow + g) % g
+                    for l in 0..<span {
+                        let column = ((cj - 1) * s + l + search.shiftColumn + g) % g
+                        value += kernel[k * span + l] * search.oriented[row * g + column]
                     }
                 }
                 cellValues[ci * side + cj] = value

@@ -2,16 +2,31 @@
 ///
 /// The keyed tile of ±1 cells is interpolated bilinearly between cell centres (a smooth pattern
 /// with no cell edges, so its energy sits in low-mid frequencies that survive compression and
-/// scaling) and repeated over the frame. Its amplitude follows a mild perceptual mask per
-/// 16x16 block: weaker in flat and dark blocks, stronger in texture.
+/// scaling) and repeated over the frame.
+///
+/// Its strength follows a structural-similarity mask per 8x8 block: the variance added to a block
+/// is a fixed fraction of `2·σ² + C2` (σ² the block's variance, C2 SSIM's stabilising constant),
+/// which keeps every block's SSIM loss about equal (below 1 %): faint in flat and dark areas,
+/// where a pattern would show, stronger in texture. A frame-wide cap then keeps the mean added
+/// energy below a PSNR of 43 dB.
 public final class WatermarkEmbedder {
     public let width: Int
     public let height: Int
-    /// Peak amplitude in luma levels before masking.
+    /// Peak amplitude in luma levels of the unmasked pattern.
     public let strength: Float
     /// The pattern at full frame size, already scaled by `strength`.
     private let pattern: [Float]
-    private static let block = 16
+    /// Mean square of `pattern` (about 4/9 of strength²).
+    private let patternEnergy: Float
+    private static let block = 8
+    /// Added variance per block as a fraction of `2·σ² + C2`: an SSIM loss of about 0.8 %.
+    static let ssimFraction: Float = 0.0085
+    /// SSIM's C2 for 8-bit video, (0.03·255)².
+    static let c2: Float = 58.5225
+    /// Mean added energy allowed per frame: PSNR 43 dB.
+    static let energyCap: Float = 255 * 255 / 19_952.6
+    /// Largest added RMS in any block, in luma levels.
+    static let maximumRMS: Float = 4
 
     public init(key: WatermarkKey, markId: UInt64, width: Int, height: Int, strength: Float = 3.0) {
         self.width = width
@@ -21,6 +36,7 @@ public final class WatermarkEmbedder {
         let tile = layout.tile(markId: markId)
         let cell = WatermarkLayout.cellSize(width: width, height: height)
         pattern = Self.render(tile: tile, cellSize: cell, width: width, height: height, scale: strength)
+        patternEnergy = max(1e-6, pattern.reduce(0) { $0 + $1 * $1 } / Float(max(1, pattern.count)))
     }
 
     /// The tile repeated over a `width x height` canvas, bilinear between cell centres.
@@ -57,80 +73,85 @@ public final class WatermarkEmbedder {
         return out
     }
 
-    /// Perceptual weight of one block from its mean absolute gradient and mean level.
+    /// The variance to add to a block of variance `variance` and mean level `meanLevel`.
     @inline(__always)
-    static func maskWeight(activity: Float, meanLevel: Float) -> Float {
-        var weight = 0.65 + 0.6 * min(1, activity / 8)
-        if meanLevel < 40 { weight *= 0.55 + 0.45 * meanLevel / 40 }
-        return weight
+    static func targetVariance(variance: Float, meanLevel: Float) -> Float {
+        var target = min(maximumRMS * maximumRMS, ssimFraction * (2 * variance + c2))
+        // Dark areas show a pattern more readily than SSIM predicts.
+        if meanLevel < 40 { target *= 0.35 + 0.65 * meanLevel / 40 }
+        return target
     }
 
     /// Adds the watermark to one luma plane in place.
     ///
-    /// Each 16x16 block gets `pixel + pattern * weight`, rounded half away from zero and clamped to
-    /// 0...255, where `weight` comes from the block's statistics measured on the pixels before any
-    /// change (the blocks to the right and below, which the statistics look into, are not yet marked).
+    /// Two passes: the statistics of every 8x8 block (on the unmarked picture) give each block's
+    /// weight, the weights are scaled down together if the frame would exceed the energy cap, then
+    /// each pixel gets `pixel + pattern * weight`, rounded half away from zero and clamped to 0...255.
     public func embed(luma: UnsafeMutablePointer<UInt8>, stride: Int) {
         precondition(stride >= width)
         let block = Self.block, width = self.width, height = self.height
-        // The loops below are kept simple (unsafe pointers, no branches or trapping conversions
-        // inside the innermost loops) so that the optimiser vectorises them.
+        guard width > 0, height > 0 else { return }
+        let blocksX = (width + block - 1) / block, blocksY = (height + block - 1) / block
+        // The loops below are kept simple (unsafe pointers over whole rows, no branches or trapping
+        // conversions inside) so that the optimiser vectorises them.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * width) { columnStatistics in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: blocksX * blocksY + width) { weightStorage in
         pattern.withUnsafeBufferPointer { pattern in
-            guard let pattern = pattern.baseAddress else { return }  // empty frame
-            var by = 0
-            while by < height {
-                let rows = min(block, height - by)
-                var bx = 0
-                while bx < width {
-                    let columns = min(block, width - bx)
-                    let (sum, gradient) = Self.statistics(luma: luma, stride: stride, width: width, height: height,
-                                                          x: bx, y: by, columns: columns, rows: rows)
-                    let area = Float(rows * columns)
-                    let weight = Self.maskWeight(activity: Float(gradient) / area, meanLevel: Float(sum) / area)
-                    for y in by..<(by + rows) {
-                        let pixels = luma + y * stride, amplitudes = pattern + y * width
-                        for x in bx..<(bx + columns) {
-                            pixels[x] = Self.roundedByte(Float(pixels[x]) + amplitudes[x] * weight)
-                        }
+            let sums = columnStatistics.baseAddress!, squares = sums + width
+            let blockWeights = weightStorage.baseAddress!, rowWeights = blockWeights + blocksX * blocksY
+            let pattern = pattern.baseAddress!
+            // Pass 1: per block, the variance to add.
+            var totalEnergy: Float = 0
+            for blockRow in 0..<blocksY {
+                let by = blockRow * block, rows = min(block, height - by)
+                sums.update(repeating: 0, count: width)
+                squares.update(repeating: 0, count: width)
+                for y in by..<(by + rows) {
+                    let row = luma + y * stride
+                    for x in 0..<width {
+                        let value = UInt32(row[x])
+                        sums[x] &+= value
+                        squares[x] &+= value &* value
                     }
-                    bx += block
                 }
-                by += block
+                for blockColumn in 0..<blocksX {
+                    let bx = blockColumn * block, columns = min(block, width - bx)
+                    var sum: UInt32 = 0, square: UInt32 = 0
+                    for x in bx..<(bx + columns) { sum &+= sums[x]; square &+= squares[x] }
+                    let area = Float(rows * columns)
+                    let mean = Float(sum) / area
+                    let variance = max(0, Float(square) / area - mean * mean)
+                    let target = Self.targetVariance(variance: variance, meanLevel: mean)
+                    blockWeights[blockRow * blocksX + blockColumn] = target
+                    totalEnergy += target * area
+                }
             }
-        }
+            // The frame-wide cap, then weights as multipliers of the pattern.
+            let meanEnergy = totalEnergy / Float(width * height)
+            let capScale = meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1
+            for i in 0..<(blocksX * blocksY) { blockWeights[i] = (blockWeights[i] * capScale / patternEnergy).squareRoot() }
+            // Pass 2: add the weighted pattern.
+            for blockRow in 0..<blocksY {
+                let by = blockRow * block, rows = min(block, height - by)
+                for x in 0..<width { rowWeights[x] = blockWeights[blockRow * blocksX + x / block] }
+                for y in by..<(by + rows) {
+                    let pixels = luma + y * stride, amplitudes = pattern + y * width
+                    for x in 0..<width {
+                        pixels[x] = Self.roundedByte(Float(pixels[x]) + amplitudes[x] * rowWeights[x])
+                    }
+                }
+            }
+        }}}
     }
 
-    /// Sum of the pixels and of their absolute horizontal + vertical gradients (to the right and
-    /// below, replicating the last column and row) over one block.
-    @inline(__always)
-    private static func statistics(luma: UnsafeMutablePointer<UInt8>, stride: Int, width: Int, height: Int,
-                                   x bx: Int, y by: Int, columns: Int, rows: Int) -> (sum: Int, gradient: Int) {
-        // In the last column the right neighbour is the pixel itself: leave it out of the loop.
-        let inner = bx + columns < width ? columns : columns - 1
-        var sum: UInt32 = 0, gradient: UInt32 = 0  // at most 256 * 255 and 256 * 510
-        for y in by..<(by + rows) {
-            let row = luma + y * stride
-            let below = y + 1 < height ? row + stride : row
-            for x in bx..<(bx + inner) {
-                let value = Int32(row[x])
-                sum &+= UInt32(value)
-                gradient &+= (Int32(row[x + 1]) &- value).magnitude &+ (Int32(below[x]) &- value).magnitude
-            }
-            if inner < columns {
-                let x = bx + inner, value = Int32(row[x])
-                sum &+= UInt32(value)
-                gradient &+= (Int32(below[x]) &- value).magnitude
-            }
-        }
-        return (Int(sum), Int(gradient))
-    }
-
-    /// `UInt8(max(0, min(255, value.rounded())))`, without a branch or trapping conversion.
+    /// `UInt8(max(0, min(255, value.rounded())))`, without a branch or trapping conversion (the
+    /// two agree on every Float in -4...300, checked exhaustively).
     @inline(__always)
     private static func roundedByte(_ value: Float) -> UInt8 {
-        // Clamping first gives the same result. For 0 <= c <= 255, c + 2^23 is exact to the
-        // integer, so its low mantissa bits are c rounded half to even; halves that went down
-        // to the even integer get 1 back, making it half away from zero like `rounded()`.
+        // Clamping first gives the same result. For 0 <= c <= 255, c + 2^23 is a Float whose
+        // spacing is exactly 1, so the sum is c rounded half to even and its bit pattern ends in
+        // that integer; halves that went down to the even integer get 1 back, which makes it
+        // half away from zero like `rounded()`.
         let magic: Float = 8_388_608
         let clamped = min(max(value, 0), 255)
         let shifted = clamped + magic

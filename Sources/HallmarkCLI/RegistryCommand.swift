@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Hallmark
+import HallmarkRegistry
+
+struct RegistryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry",
+        abstract: "Inspect the mark registry.",
+        subcommands: [List.self, Export.self])
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+
+    static func open(_ global: GlobalOptions) throws -> any MarkRegistry {
+        let location = try global.registryLocation() ?? .sqlite(path: global.resolvedHome.registryURL.path)
+        do { return try openRegistry(location, create: false) } catch {
+            throw HallmarkError(.configuration, "registry: \(error)")
+        }
+    }
+
+    static func render(_ records: [MarkRecord], as format: Format) -> String {
+        let iso = ISO8601DateFormatter()
+        switch format {
+        case .json:
+            let rows: [[String: Any]] = records.map { record in
+                ["markId": MarkID.hex(record.markId), "account": record.account, "clipLabel": record.clipLabel ?? NSNull(),
+                 "createdAt": iso.string(from: record.createdAt), "inputSHA256": record.inputSHA256 ?? NSNull(),
+                 "outputSHA256": record.outputSHA256 ?? NSNull(), "hasManifest": record.manifest != nil]
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            return String(decoding: data, as: UTF8.self) + "\n"
+        case .csv:
+            func field(_ text: String?) -> String {
+                guard let text else { return "" }
+                return text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            }
+            var lines = ["mark_id,account,clip_label,created_at,input_sha256,output_sha256"]
+            for r in records {
+                lines.append([MarkID.hex(r.markId), field(r.account), field(r.clipLabel), iso.string(from: r.createdAt),
+                              r.inputSHA256 ?? "", r.outputSHA256 ?? ""].joined(separator: ","))
+            }
+            return lines.joined(separator: "\n") + "\n"
+        case .table:
+            var lines = ["MARK ID           ACCOUNT              CREATED               LABEL"]
+            for r in records {
+                let account = r.account.count > 20 ? String(r.account.prefix(19)) + "…" : r.account.padding(toLength: 20, withPad: " ", startingAt: 0)
+                lines.append("\(MarkID.hex(r.markId))  \(account) \(iso.string(from: r.createdAt))  \(r.clipLabel ?? "")")
+            }
+            lines.append("\(records.count) mark(s)")
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List marks, optionally of one account.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this account's marks.") var account: String?
+        @Option(help: "table, csv or json.") var format: Format = .table
+
+        func run() throws {
+            try reportingErrors {
+                let records = try RegistryCommand.open(global).records(account: account)
+                print(RegistryCommand.render(records, as: format), terminator: "")
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export marks as CSV or JSON, to a file (atomically) or stdout.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this account's marks.") var account: String?
+        @Option(help: "csv or json.") var format: Format = .csv
+        @Option(name: .short, help: ArgumentHelp("Output file.", valueName: "file")) var output: String?
+
+        func validate() throws { if format == .table { throw ValidationError("--format must be csv or json") } }
+
+        func run() throws {
+            try reportingErrors {
+                let text = RegistryCommand.render(try RegistryCommand.open(global).records(account: account), as: format)
+                guard let output else { print(text, terminator: ""); return }
+                let destination = try AtomicOutput(destination: URL(fileURLWithPath: output))
+                do { try Data(text.utf8).write(to: destination.temporary) } catch {
+                    throw HallmarkError(.cannotWrite, "cannot write \(output): \(error.localizedDescription)")
+                }
+                try destination.commit()
+            }
+        }
+    }
+}
