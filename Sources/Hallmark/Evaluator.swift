@@ -89,7 +89,8 @@ public final class Evaluator {
                 row.log10PValue = report.watermark.log10PValue
                 let matches = zip(detection.payloadBits.prefix(Payload.idBits), truth.prefix(Payload.idBits)).filter { $0 == $1 }.count
                 row.bitAccuracy = Double(matches) / Double(Payload.idBits)
-                row.psnr = (try? Self.compare(source, stamped))??.0
+                // Identical files compare as infinite PSNR, which JSON cannot carry: left out.
+                row.psnr = ((try? Self.compare(source, stamped))??.0).flatMap { $0.isFinite ? $0 : nil }
                 if source != stamped { try? FileManager.default.removeItem(at: copy) }
             } catch {
                 row.error = "\(error)"

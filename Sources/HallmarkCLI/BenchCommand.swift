@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hallmark
 import HallmarkMedia
+import HallmarkC2PA
 import HallmarkRegistry
 import HallmarkSignal
 
@@ -57,6 +58,14 @@ struct BenchCommand: ParsableCommand {
             }))
             rows.append(("hallmark stamp (visible + invisible)", try best {
                 _ = try stamper.stamp(StampRequest(input: inputURL, output: stamped, account: "bench", encoder: .h264(crf: 18, preset: preset)))
+            }))
+            // The manifest alone: signing the stamped file again (one read, one hashed copy, one signature).
+            let unsigned = work.appendingPathComponent("unsigned.mp4")
+            _ = try stamper.stamp(StampRequest(input: inputURL, output: unsigned, account: "bench", encoder: .h264(crf: 18, preset: "ultrafast"), signing: .none))
+            let identity = try ContentCredentials.identity(for: .development, home: HallmarkHome(directory: work))!.identity
+            rows.append(("C2PA manifest embed (hash + sign + write)", try best {
+                let signed = work.appendingPathComponent("signed-\(UUID().uuidString.prefix(6)).mp4")
+                try ManifestEmbedder.embed(input: unsigned, output: signed, request: ManifestRequest(generatorName: "bench", generatorVersion: "1"), identity: identity)
             }))
             if let ffmpeg {
                 rows.append(("ffmpeg decode (-f null)", best { Self.shell(ffmpeg, ["-v", "error", "-i", stamped.path, "-f", "null", "-"]) }))

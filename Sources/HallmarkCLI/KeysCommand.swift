@@ -11,7 +11,7 @@ struct KeysCommand: ParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a development CA, intermediate and signer certificate in HOME/keys.",
+            abstract: "Create a development CA, intermediate and signer certificate in HOME/keys (and the watermark key if missing).",
             discussion: "Private keys are written with mode 0600 and never printed. Readers use HOME/keys/root-ca.pem as their trust anchor.")
 
         enum Algorithm: String, ExpressibleByArgument, CaseIterable { case es256, ps256, ed25519 }
@@ -30,6 +30,7 @@ struct KeysCommand: ParsableCommand {
                 } catch {
                     throw HallmarkError(.configuration, "\(error)")
                 }
+                _ = try WatermarkKeyStore.loadOrCreate(at: home.watermarkKeyURL)
                 print("created development signing keys in \(home.keysDirectory.path)")
                 print("trust anchor: \(DevelopmentPKI.rootCertificateURL(in: home.keysDirectory).path)")
             }

@@ -37,12 +37,18 @@ struct StampVerifyTests {
         #expect(abs(after.frameRate - before.frameRate) < 0.01)
         #expect(abs(after.duration - before.duration) < 0.1)
         #expect(after.audioStreams == before.audioStreams && after.audioStreams == 1)
-        // moov before mdat (faststart): the first top-level boxes are ftyp then moov.
-        let head = try FileHandle(forReadingFrom: result.output).read(upToCount: 64) ?? Data()
-        let firstSize = Int(head[0]) << 24 | Int(head[1]) << 16 | Int(head[2]) << 8 | Int(head[3])
-        #expect(String(decoding: head[4..<8], as: UTF8.self) == "ftyp")
-        let second = FileManager.default.contents(atPath: result.output.path)!.subdata(in: (firstSize + 4)..<(firstSize + 8))
-        #expect(String(decoding: second, as: UTF8.self) == "moov")
+        // Top-level boxes: ftyp, the C2PA manifest (uuid), then moov before mdat (faststart).
+        let bytes = try Data(contentsOf: result.output)
+        var boxes: [String] = []
+        var offset = 0
+        while offset + 8 <= bytes.count, boxes.count < 16 {
+            let size = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+            boxes.append(String(decoding: bytes[offset + 4..<offset + 8], as: UTF8.self))
+            guard size >= 8 else { break }
+            offset += size
+        }
+        #expect(Array(boxes.prefix(3)) == ["ftyp", "uuid", "moov"], "\(boxes)")
+        #expect(boxes.contains("mdat"))
     }
 
     @Test func registryRecordsTheStamp() throws {
