@@ -3,6 +3,7 @@ import HallmarkC2PA
 import HallmarkMedia
 import HallmarkRegistry
 import HallmarkSignal
+import Synchronization
 
 /// Options for `Verifier`.
 public struct VerifyOptions: Sendable {
@@ -108,8 +109,8 @@ public final class Verifier: @unchecked Sendable {
                         window.end = max(window.end, frame.time + 1 / rate)
                     }
                 }
-                if frame.time >= nextSampleTime && samples.count < 120 {
-                    nextSampleTime = frame.time + 1
+                if frame.time >= nextSampleTime && samples.count < 60 {
+                    nextSampleTime = frame.time + 2
                     let luma = frame.withLuma { VisibleMarkDetector.half($0, stride: $1, width: frame.width, height: frame.height) }
                     samples.append(.init(time: frame.time, width: frame.width / 2, height: frame.height / 2, luma: luma))
                 }
@@ -121,17 +122,27 @@ public final class Verifier: @unchecked Sendable {
         } catch let error as MediaError {
             throw error.asHallmarkError
         }
+        let decoded = Date()
         guard let first = windows.first?.accumulator else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
         let accumulator = FrameAccumulator(sourceWidth: first.sourceWidth, sourceHeight: first.sourceHeight)
         for window in windows { accumulator.add(window.accumulator) }
 
         let detector = WatermarkDetector(key: key, threshold: options.threshold)
         let result = detector.detect(accumulator)
+        let detectedWhole = Date()
         let watermark = watermarkSection(result, accumulator: accumulator)
         // Each window on its own, with the tiling found over the whole clip.
-        let windowResults: [(TimeWindow, DetectionResult)] = windows.map { window in
-            (window, detector.detect(window.accumulator, lattices: result.lattice.map { [$0] }, includeNominal: false))
+        // Windows are independent: decode them on every core.
+        let guide = result.choice
+        let detections = Mutex([DetectionResult](repeating: .nothing(frames: 0), count: windows.count))
+        nonisolated(unsafe) let shared = windows
+        DispatchQueue.concurrentPerform(iterations: shared.count) { index in
+            let detection = detector.detect(shared[index].accumulator, guide: guide)
+            detections.withLock { $0[index] = detection }
         }
+        let windowDetections = detections.withLock { $0 }
+        let windowResults: [(TimeWindow, DetectionResult)] = Array(zip(windows, windowDetections))
+        let detectedWindows = Date()
 
         let attribution = Attribution(registry: registry, windowCount: windowResults.count)
         let (trace, record) = attribution.trace(whole: result, windows: windowResults)
@@ -148,7 +159,14 @@ public final class Verifier: @unchecked Sendable {
             visible = .init(detected: false, text: nil, positions: [], note: mark.content == .none ? "this clip was stamped without a visible mark" : "frames too small to check")
         }
         progress?(1)
+        let checkedVisible = Date()
         manifestGroup.wait()
+        if ProcessInfo.processInfo.environment["HALLMARK_TIMING"] != nil {
+            let phases = [("decode+accumulate", decoded.timeIntervalSince(started)), ("detect whole", detectedWhole.timeIntervalSince(decoded)),
+                          ("detect windows", detectedWindows.timeIntervalSince(detectedWhole)), ("attribution+visible", checkedVisible.timeIntervalSince(detectedWindows)),
+                          ("manifest wait", Date().timeIntervalSince(checkedVisible))]
+            FileHandle.standardError.write(Data((phases.map { String(format: "%@ %.3fs", $0.0, $0.1) }.joined(separator: ", ") + "\n").utf8))
+        }
         let manifest = manifestSection(embedded: embeddedManifest, record: record, markId: result.markId, url: url, validator: validator)
         let report = VerificationReport(
             file: url.path, video: info, manifest: manifest, watermark: watermark, visibleWatermark: visible, trace: trace,

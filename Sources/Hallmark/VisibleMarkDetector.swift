@@ -79,8 +79,8 @@ struct VisibleMarkDetector {
         let w = sample.width
         let radius = max(3, sample.height / 50)
         for template in templates {
-            for dy in stride(from: -radius, through: radius, by: 1) {
-                for dx in stride(from: -radius, through: radius, by: 1) {
+            for dy in stride(from: -radius, through: radius, by: 2) {
+                for dx in stride(from: -radius, through: radius, by: 2) {
                     let x0 = template.x0 + dx, y0 = template.y0 + dy
                     guard x0 >= 0, y0 >= 0, x0 + template.width <= w, y0 + template.height <= sample.height else { continue }
                     var dot: Float = 0, sum: Float = 0, sumSquares: Float = 0

@@ -19,6 +19,8 @@ public struct DetectionResult: Sendable, Codable {
     public var framesAnalyzed: Int
     /// The tiling found (in analysis pixels), nil when nothing was searched.
     public var lattice: Lattice?
+    /// The winning tiling, orientation and reference, to guide the search in time windows.
+    public var choice: SearchChoice?
     /// Tile period relative to what an unscaled frame of this size would carry.
     public var relativeScale: Double?
     public var rotationDegrees: Double?
@@ -29,8 +31,16 @@ public struct DetectionResult: Sendable, Codable {
 
     public static func nothing(frames: Int) -> DetectionResult {
         DetectionResult(detected: false, markId: nil, candidateMarkId: 0, crcValid: false, pValue: 1,
-                        log10PValue: 0, syncZ: 0, hypotheses: 0, framesAnalyzed: frames, lattice: nil,
+                        log10PValue: 0, syncZ: 0, hypotheses: 0, framesAnalyzed: frames, lattice: nil, choice: nil,
                         relativeScale: nil, rotationDegrees: nil,
                         payloadBits: [UInt8](repeating: 0, count: Payload.informationBits), codedBitSNR: 0)
     }
+}
+
+/// Where the sync search peaked: tiling, one of the 8 orientations of the square, and which
+/// matched filter (whitened or smooth).
+public struct SearchChoice: Sendable, Codable, Equatable {
+    public var lattice: Lattice
+    public var orientation: Int
+    public var smoothReference: Bool
 }

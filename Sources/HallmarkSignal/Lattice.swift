@@ -56,7 +56,12 @@ enum LatticeEstimator {
         guard w >= 96, h >= 96 else { return [] }
         // Zero-padded to a power of two (at most 2048), so that the correlation is linear for
         // most lags; normalised by the overlap of each lag, so far lags are not penalised.
-        let n = min(2048, nextPowerOfTwo(w)), m = min(2048, nextPowerOfTwo(h))
+        // A side up to 10 % over a power of two is cropped to it rather than doubled.
+        func size(_ side: Int) -> Int {
+            let up = nextPowerOfTwo(side), down = up / 2
+            return min(2048, Double(side) <= Double(down) * 1.1 && down >= 128 ? down : up)
+        }
+        let n = size(w), m = size(h)
         let cw = min(w, n), ch = min(h, m)
         let x0 = (w - cw) / 2, y0 = (h - ch) / 2
         var re = [Float](repeating: 0, count: n * m), im = re

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,6 +24,8 @@ public struct WatermarkDetector: Sendable {
     public var threshold: Double
 
     private let layout: WatermarkLayout
+    /// Matched filters already rendered (time windows reuse the whole clip's tiling).
+    private let references = ReferenceCache()
 
     public init(key: WatermarkKey, threshold: Double = 1e-9) {
         self.threshold = threshold
@@ -32,7 +36,11 @@ public struct WatermarkDetector: Sendable {
     ///
     /// - Parameter lattices: tilings to try besides the nominal one; nil estimates them from the
     ///   picture's autocorrelation. Time windows reuse the tiling found over the whole clip.
-    public func detect(_ accumulator: FrameAccumulator, lattices: [Lattice]? = nil, includeNominal: Bool = true) -> DetectionResult {
+    /// - Parameter guide: search only this tiling, orientation and reference (time windows reuse the
+    ///   whole clip's choice); the p-value still counts every orientation and reference, so it
+    ///   stays conservative.
+    public func detect(_ accumulator: FrameAccumulator, lattices: [Lattice]? = nil, includeNominal: Bool = true,
+                       guide: SearchChoice? = nil) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
         let image = Self.clipOutliers(accumulator.mean)
@@ -40,19 +48,27 @@ public struct WatermarkDetector: Sendable {
             width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
         let nominal = Lattice.nominal(period: nominalPeriod)
         var candidates = includeNominal || lattices == nil || lattices!.isEmpty ? [nominal] : []
-        let found = lattices ?? LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height)
+        if let guide { candidates = [guide.lattice] }
+        let found = guide != nil ? [] : lattices ?? LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height)
         for lattice in found {
             let close = abs(lattice.period / nominal.period - 1) < 0.002 && abs(lattice.angleDegrees) < 0.05
             if !(close && candidates.contains(nominal)) && !candidates.contains(lattice) { candidates.append(lattice) }
         }
-        var best: Search? = nil
-        for lattice in candidates {
-            let folded = Self.fold(image: image, width: accumulator.width, height: accumulator.height, lattice: lattice)
-            for shape in ReferenceShape.allCases {
-                let search = correlate(folded, lattice: lattice, shape: shape)
+        // Each tiling is independent: search them on every core.
+        let tilings = candidates, width = accumulator.width, height = accumulator.height
+        let searches = SearchSlots(count: tilings.count)
+        DispatchQueue.concurrentPerform(iterations: tilings.count) { index in
+            let lattice = tilings[index]
+            let folded = Self.fold(image: image, width: width, height: height, lattice: lattice)
+            var best: Search? = nil
+            let shapes = guide.map { [$0.smoothReference ? ReferenceShape.smooth : .whitened] } ?? ReferenceShape.allCases
+            for shape in shapes {
+                let search = correlate(folded, lattice: lattice, shape: shape, orientations: guide.map { [$0.orientation] } ?? Array(0..<8))
                 if best == nil || search.z > best!.z { best = search }
             }
+            searches.set(index, best)
         }
+        let best = searches.values.compactMap { $0 }.max { $0.z < $1.z }
         let hypotheses = Double(candidates.count * ReferenceShape.allCases.count) * 8 * Double(Self.grid * Self.grid)
         return decode(best!, hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
     }
@@ -141,8 +157,8 @@ public struct WatermarkDetector: Sendable {
             return top * (1 - fv) + bottom * fv
         }
         // Each bin is the mean over its area (as folding averages the pixels that land in it),
-        // sampled 3x3 times.
-        let sub = 3
+        // sampled 2x2 times.
+        let sub = 2
         var out = [Float](repeating: 0, count: g * g)
         for i in 0..<g {
             for j in 0..<g {
@@ -164,6 +180,30 @@ public struct WatermarkDetector: Sendable {
             }
         }
         return out
+    }
+
+    /// Results written by concurrent workers, one slot each.
+    final class SearchSlots: Sendable {
+        private let slots: Mutex<[Search?]>
+        init(count: Int) { slots = Mutex([Search?](repeating: nil, count: count)) }
+        func set(_ index: Int, _ value: Search?) { slots.withLock { $0[index] = value } }
+        var values: [Search?] { slots.withLock { $0 } }
+    }
+
+    /// A small thread-safe memo of rendered references, keyed by what they depend on.
+    final class ReferenceCache: Sendable {
+        private let entries = Mutex<[String: ([Float], [Float])]>([:])
+
+        func value(for kind: String, cellPixels: Double, shape: ReferenceShape, make: () -> ([Float], [Float])) -> ([Float], [Float]) {
+            let key = "\(kind)/\(shape)/\(Int((cellPixels * 100).rounded()))"
+            if let hit = entries.withLock({ $0[key] }) { return hit }
+            let made = make()
+            entries.withLock { entries in
+                if entries.count > 64 { entries.removeAll() }
+                entries[key] = made
+            }
+            return made
+        }
     }
 
     // MARK: - Sync search
@@ -194,16 +234,19 @@ public struct WatermarkDetector: Sendable {
         return out
     }
 
-    func correlate(_ folded: [Float], lattice: Lattice, shape: ReferenceShape) -> Search {
+    func correlate(_ folded: [Float], lattice: Lattice, shape: ReferenceShape, orientations: [Int] = Array(0..<8)) -> Search {
         let g = Self.grid
         let fft = FFT2D(width: g, height: g)
         let cellPixels = lattice.period / Double(WatermarkLayout.side)
-        var refRe = Self.renderBins(layout.syncChip, cellPixels: cellPixels, shape: shape), refIm = [Float](repeating: 0, count: g * g)
-        fft.forward(&refRe, &refIm)
+        let (refRe, refIm) = references.value(for: "sync", cellPixels: cellPixels, shape: shape) {
+            var re = Self.renderBins(layout.syncChip, cellPixels: cellPixels, shape: shape), im = [Float](repeating: 0, count: g * g)
+            fft.forward(&re, &im)
+            return (re, im)
+        }
         var best = Search(z: -.infinity, orientation: 0, shiftRow: 0, shiftColumn: 0, oriented: [], lattice: lattice, shape: shape)
         var bestValue: Float = -.infinity
         var sum = 0.0, sumSquares = 0.0, count = 0.0
-        for orientation in 0..<8 {
+        for orientation in orientations {
             let oriented = Self.orient(folded, orientation)
             var re = oriented, im = [Float](repeating: 0, count: g * g)
             fft.forward(&re, &im)
@@ -240,7 +283,9 @@ public struct WatermarkDetector: Sendable {
         // The matched filter of one cell: its whitened bump over the 3x3 cells around it.
         var single = [Float](repeating: 0, count: WatermarkLayout.cellCount)
         single[(side / 2) * side + side / 2] = 1
-        let whitened = Self.renderBins(single, cellPixels: search.lattice.period / Double(side), shape: search.shape)
+        let whitened = references.value(for: "cell", cellPixels: search.lattice.period / Double(side), shape: search.shape) {
+            (Self.renderBins(single, cellPixels: search.lattice.period / Double(side), shape: search.shape), [])
+        }.0
         let span = 3 * s, origin = (side / 2 - 1) * s
         var kernel = [Float](repeating: 0, count: span * span)
         for k in 0..<span { for l in 0..<span { kernel[k * span + l] = whitened[(origin + k) * g + origin + l] } }
@@ -278,7 +323,9 @@ public struct WatermarkDetector: Sendable {
         return DetectionResult(
             detected: detected, markId: detected && crcValid ? candidate : nil, candidateMarkId: candidate,
             crcValid: crcValid, pValue: pValue, log10PValue: log10P, syncZ: search.z, hypotheses: hypotheses,
-            framesAnalyzed: frames, lattice: search.lattice, relativeScale: search.lattice.period / nominalPeriod,
+            framesAnalyzed: frames, lattice: search.lattice,
+            choice: SearchChoice(lattice: search.lattice, orientation: search.orientation, smoothReference: search.shape == .smooth),
+            relativeScale: search.lattice.period / nominalPeriod,
             rotationDegrees: search.lattice.angleDegrees, payloadBits: informationBits, codedBitSNR: snr)
     }
 }
