@@ -73,34 +73,49 @@ struct VisibleMarkDetector {
         _ = filter
     }
 
-    /// Best (corner, score, x, y) for one sample, in full-resolution pixels.
-    func match(_ sample: Sample) -> (corner: Int, score: Float, x: Int, y: Int) {
-        var best = (corner: 0, score: Float(-1), x: 0, y: 0)
+    /// Normalised cross-correlation of `template` with the sample at (x0, y0), or nil off the frame.
+    func score(_ template: Template, _ sample: Sample, _ x0: Int, _ y0: Int) -> Float? {
         let w = sample.width
-        let radius = max(3, sample.height / 50)
-        for template in templates {
-            for dy in stride(from: -radius, through: radius, by: 2) {
-                for dx in stride(from: -radius, through: radius, by: 2) {
-                    let x0 = template.x0 + dx, y0 = template.y0 + dy
-                    guard x0 >= 0, y0 >= 0, x0 + template.width <= w, y0 + template.height <= sample.height else { continue }
-                    var dot: Float = 0, sum: Float = 0, sumSquares: Float = 0
-                    for y in 0..<template.height {
-                        let row = (y0 + y) * w + x0
-                        let trow = y * template.width
-                        for x in 0..<template.width {
-                            let v = Float(sample.luma[row + x])
-                            dot += v * template.values[trow + x]
-                            sum += v
-                            sumSquares += v * v
-                        }
+        guard x0 >= 0, y0 >= 0, x0 + template.width <= w, y0 + template.height <= sample.height else { return nil }
+        var dot: Float = 0, sum: Float = 0, sumSquares: Float = 0
+        sample.luma.withUnsafeBufferPointer { luma in
+            template.values.withUnsafeBufferPointer { values in
+                for y in 0..<template.height {
+                    let row = (y0 + y) * w + x0, trow = y * template.width
+                    for x in 0..<template.width {
+                        let v = Float(luma[row + x])
+                        dot += v * values[trow + x]
+                        sum += v
+                        sumSquares += v * v
                     }
-                    let n = Float(template.width * template.height)
-                    let variance = sumSquares - sum * sum / n
-                    guard variance > 1e-3 else { continue }
-                    let score = dot / (variance.squareRoot() * template.norm)
-                    if score > best.score { best = (template.corner, score, 2 * x0, 2 * y0) }
                 }
             }
+        }
+        let n = Float(template.width * template.height)
+        let variance = sumSquares - sum * sum / n
+        guard variance > 1e-3 else { return nil }
+        return dot / (variance.squareRoot() * template.norm)
+    }
+
+    /// Best (corner, score, x, y) for one sample, in full-resolution pixels: a search every
+    /// second pixel over a small window around where stamp draws the mark, then ±1 around the best.
+    func match(_ sample: Sample) -> (corner: Int, score: Float, x: Int, y: Int) {
+        var best = (corner: 0, score: Float(-1), x: 0, y: 0)
+        let radius = max(3, sample.height / 50)
+        for template in templates {
+            var local = (score: Float(-1), x: template.x0, y: template.y0)
+            for dy in stride(from: -radius, through: radius, by: 2) {
+                for dx in stride(from: -radius, through: radius, by: 2) {
+                    if let s = score(template, sample, template.x0 + dx, template.y0 + dy), s > local.score {
+                        local = (s, template.x0 + dx, template.y0 + dy)
+                    }
+                }
+            }
+            let centre = local
+            for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
+                if let s = score(template, sample, centre.x + dx, centre.y + dy), s > local.score { local = (s, centre.x + dx, centre.y + dy) }
+            } }
+            if local.score > best.score { best = (template.corner, local.score, 2 * local.x, 2 * local.y) }
         }
         return best
     }

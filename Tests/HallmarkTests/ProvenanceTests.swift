@@ -156,7 +156,7 @@ struct ProvenanceTests {
         #expect(try CLI.run(["registry", "list"], home: TestSupport.temporaryDirectory("no-registry")).status == 78)
     }
 
-    static let postgresURL = ProcessInfo.processInfo.environment["HALLMARK_TEST_POSTGRES_URL"]
+    static let postgresURL = ProcessInfo.processInfo.environment["HALLMARK_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     @Test func concurrentStampingOnSQLite() throws {
         try concurrentStamping(backend: "sqlite", registry: work.appendingPathComponent("shared.sqlite").path)

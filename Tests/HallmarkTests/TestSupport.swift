@@ -17,9 +17,24 @@ enum TestSupport {
 
     static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
 
-    /// A fresh directory under the system temporary directory.
+    /// All of this test process's scratch files live under one folder; folders left by earlier
+    /// test processes that have exited are removed the first time it is needed.
+    static let scratchRoot: URL = {
+        let base = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? []
+        for name in names where name.hasPrefix("hallmark-tests-") {
+            if let pid = Int32(name.dropFirst("hallmark-tests-".count)), kill(pid, 0) != 0 {
+                try? FileManager.default.removeItem(at: base.appendingPathComponent(name))
+            }
+        }
+        let root = base.appendingPathComponent("hallmark-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        return root
+    }()
+
+    /// A fresh directory under this process's scratch folder.
     static func temporaryDirectory(_ label: String = "test") -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-\(label)-\(UUID().uuidString.prefix(8))")
+        let url = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
