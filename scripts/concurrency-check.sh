@@ -28,4 +28,5 @@ distinct=$(tail -n +2 "$work/marks.csv" | cut -d, -f1 | sort -u | wc -l)
 printed=$(cat "$work"/ids-*.txt | sort -u | wc -l)
 echo "| backend | processes x stamps | rows | distinct mark ids | ids printed by stamp | seconds |"
 echo "|---|---|---|---|---|---|"
-printf '| %s | %s x %s | %s | %s | %s | %.1f |\n' "${registry%%:*}" "$PROCESSES" "$STAMPS" "$rows" "$distinct" "$printed" "$(echo "$end - $start" | bc)"
+case "$registry" in postgres*) backend=PostgreSQL ;; *) backend=SQLite ;; esac
+printf '| %s | %s x %s | %s | %s | %s | %.1f |\n' "$backend" "$PROCESSES" "$STAMPS" "$rows" "$distinct" "$printed" "$(echo "$end - $start" | bc)"
