@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Hallmark
 import HallmarkMedia
@@ -63,5 +64,22 @@ enum BatchScan {
         }
         group.wait()
         return failures
+    }
+}
+
+extension BatchScan {
+    /// Verifies every file, printing `line(report)` per file (or its error) to stdout as results
+    /// arrive; exits 130 when interrupted and 65 when any file failed.
+    static func verifyAll(_ files: [String], jobs: Int, verifier: Verifier, cancellation: Cancellation, json: Bool,
+                          line: @escaping @Sendable (VerificationReport) -> String) throws {
+        let failures = run(files: files, jobs: jobs, cancellation: cancellation, work: { file in
+            line(try verifier.verify(URL(fileURLWithPath: file)))
+        }, failure: { file, message in
+            json ? BatchOutput.errorLine(file: file, message: message) : "\(file): error: \(message)"
+        }, emit: { text in
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        })
+        if cancellation.isCancelled { throw ExitCode(HallmarkExit.interrupted) }
+        if failures > 0 { throw ExitCode(HallmarkExit.invalidInput) }
     }
 }

@@ -82,16 +82,10 @@ struct VerifyCommand: ParsableCommand {
         }
         let files = InputExpansion.expand(inputs)
         let outputFormat = self.format
-        let failures = BatchScan.run(files: files, jobs: analysis.jobs, cancellation: cancellation, work: { file in
-            let report = try verifier.verify(URL(fileURLWithPath: file))
-            return outputFormat == .json ? report.json(compact: true) : report.summaryLine()
-        }, failure: { file, message in
-            outputFormat == .json ? BatchOutput.errorLine(file: file, message: message) : "\(file): error: \(message)"
-        }, emit: { line in
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        })
-        if cancellation.isCancelled { throw ExitCode(HallmarkExit.interrupted) }
-        if failures > 0 { throw ExitCode(HallmarkExit.invalidInput) }
+        let json = outputFormat == .json
+        try BatchScan.verifyAll(files, jobs: analysis.jobs, verifier: verifier, cancellation: cancellation, json: json) { report in
+            json ? report.json(compact: true) : report.summaryLine()
+        }
     }
 
     func writeOut(_ rendered: String) throws {
