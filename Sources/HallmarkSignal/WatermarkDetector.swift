@@ -48,6 +48,16 @@ public struct WatermarkDetector: Sendable {
             width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
         let nominal = Lattice.nominal(period: nominalPeriod)
         var candidates = includeNominal || lattices == nil || lattices!.isEmpty ? [nominal] : []
+        // A crop keeps the source's cell size while changing the frame's: also try the tilings of
+        // common source sizes (short side 2160 ... 360) unscaled.
+        if includeNominal && lattices == nil {
+            for sourceShortSide in [2160, 1440, 1080, 720, 480, 360] {
+                let period = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(width: sourceShortSide, height: sourceShortSide)) / Double(accumulator.decimation)
+                guard period <= Double(min(accumulator.width, accumulator.height)), abs(period / nominalPeriod - 1) > 0.01,
+                      !candidates.contains(where: { abs($0.period / period - 1) < 0.01 }) else { continue }
+                candidates.append(.nominal(period: period))
+            }
+        }
         if let guide { candidates = [guide.lattice] }
         let found = guide != nil ? [] : lattices ?? LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height)
         for lattice in found {
