@@ -89,6 +89,31 @@ struct CommandLineTests {
         #expect(trace["falseAttributionProbability"] is NSNull)
     }
 
+    /// Ctrl-C during a stamp: exit 130, no output or temporary file left, registry unchanged.
+    @Test func interruptLeavesNothingBehind() throws {
+        let process = Process()
+        process.executableURL = try #require(Self.executable)
+        let output = work.appendingPathComponent("interrupted.mp4")
+        // The slowest preset, so that the encode is still running when the signal arrives.
+        process.arguments = ["stamp", TestSupport.fixture("testsrc-720p.mp4").path, "-o", output.path, "--account", "a", "--preset", "placebo"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["HALLMARK_HOME"] = home.path
+        process.environment = environment
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(files(in: work).isEmpty, "left behind: \(files(in: work))")
+        let registry = home.appendingPathComponent("registry.sqlite")
+        if FileManager.default.fileExists(atPath: registry.path) {
+            let list = try Self.run(["registry", "list", "--format", "json"], home: home)
+            #expect(list.status == 0 && !list.stdout.contains("markId"), "the interrupted stamp left a record: \(list.stdout)")
+        }
+    }
+
     @Test func usageErrorsExit64() throws {
         #expect(try Self.run(["stamp", bars], home: home).status == 64)
         #expect(try Self.run(["stamp", bars, "-o", bars, "--account", "a"], home: home).status == 64)
