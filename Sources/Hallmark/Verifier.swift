@@ -110,8 +110,8 @@ public final class Verifier: @unchecked Sendable {
                     }
                 }
                 if frame.time >= nextSampleTime && samples.count < 60 {
-                    // About a dozen frames over the clip, at least one a second.
-                    nextSampleTime = frame.time + max(1, info.duration / 12)
+                    // About eight frames over the clip, at most one a second.
+                    nextSampleTime = frame.time + max(1, info.duration / 8)
                     let luma = frame.withLuma { VisibleMarkDetector.half($0, stride: $1, width: frame.width, height: frame.height) }
                     samples.append(.init(time: frame.time, width: frame.width / 2, height: frame.height / 2, luma: luma))
                 }

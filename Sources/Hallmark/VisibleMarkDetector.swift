@@ -97,25 +97,19 @@ struct VisibleMarkDetector {
         return dot / (variance.squareRoot() * template.norm)
     }
 
-    /// Best (corner, score, x, y) for one sample, in full-resolution pixels: a search every
-    /// second pixel over a small window around where stamp draws the mark, then ±1 around the best.
+    /// Best (corner, score, x, y) for one sample, in full-resolution pixels: every shift in a small
+    /// window around where stamp draws the mark (glyph strokes are thin, so the peak is narrow).
     func match(_ sample: Sample) -> (corner: Int, score: Float, x: Int, y: Int) {
         var best = (corner: 0, score: Float(-1), x: 0, y: 0)
         let radius = max(3, sample.height / 50)
         for template in templates {
-            var local = (score: Float(-1), x: template.x0, y: template.y0)
-            for dy in stride(from: -radius, through: radius, by: 2) {
-                for dx in stride(from: -radius, through: radius, by: 2) {
-                    if let s = score(template, sample, template.x0 + dx, template.y0 + dy), s > local.score {
-                        local = (s, template.x0 + dx, template.y0 + dy)
+            for dy in -radius...radius {
+                for dx in -radius...radius {
+                    if let s = score(template, sample, template.x0 + dx, template.y0 + dy), s > best.score {
+                        best = (template.corner, s, 2 * (template.x0 + dx), 2 * (template.y0 + dy))
                     }
                 }
             }
-            let centre = local
-            for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
-                if let s = score(template, sample, centre.x + dx, centre.y + dy), s > local.score { local = (s, centre.x + dx, centre.y + dy) }
-            } }
-            if local.score > best.score { best = (template.corner, local.score, 2 * local.x, 2 * local.y) }
         }
         return best
     }
