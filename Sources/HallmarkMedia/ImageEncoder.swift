@@ -16,36 +16,22 @@ public enum ImageEncoder {
         context.pointee.pix_fmt = AV_PIX_FMT_GRAY8
         context.pointee.time_base = AVRational(num: 1, den: 1)
         try check(avcodec_open2(context, codec, nil), .output, "cannot open the PNG encoder")
-        guard let frame = av_frame_alloc() else { throw MediaError(.output, "cannot allocate a frame") }
-        var ownedFrame: UnsafeMutablePointer<AVFrame>? = frame
-        defer { av_frame_free(&ownedFrame) }
-        frame.pointee.width = Int32(width)
-        frame.pointee.height = Int32(height)
-        frame.pointee.format = AV_PIX_FMT_GRAY8.rawValue
-        try check(av_frame_get_buffer(frame, 0), .output, "cannot allocate a frame")
+        let image = try VideoFrame.allocate(width: width, height: height, pixelFormat: AV_PIX_FMT_GRAY8)
+        let frame = image.frame
+        defer { withExtendedLifetime(image) {} }  // `frame` is only borrowed from it
         let stride = Int(frame.pointee.linesize.0)
-        for y in 0..<height {
-            gray.withUnsafeBufferPointer { source in
+        gray.withUnsafeBufferPointer { source in
+            for y in 0..<height {
                 (frame.pointee.data.0! + y * stride).update(from: source.baseAddress! + y * width, count: width)
             }
         }
-        let encoder = try VideoEncoderShim(context: context)
-        return try encoder.encodeOne(frame)
-    }
-}
-
-/// Sends one frame and collects the packets of a still-image encoder.
-private struct VideoEncoderShim {
-    let context: UnsafeMutablePointer<AVCodecContext>
-    init(context: UnsafeMutablePointer<AVCodecContext>) throws { self.context = context }
-
-    func encodeOne(_ frame: UnsafeMutablePointer<AVFrame>) throws -> Data {
+        // One frame in, then flush: the encoder hands back the whole file as packets.
         try check(avcodec_send_frame(context, frame), .output, "PNG encoding failed")
         avcodec_send_frame(context, nil)
-        var out = Data()
         guard let packet = av_packet_alloc() else { throw MediaError(.output, "cannot allocate a packet") }
-        var owned: UnsafeMutablePointer<AVPacket>? = packet
-        defer { av_packet_free(&owned) }
+        var ownedPacket: UnsafeMutablePointer<AVPacket>? = packet
+        defer { av_packet_free(&ownedPacket) }
+        var out = Data()
         while avcodec_receive_packet(context, packet) >= 0 {
             out.append(packet.pointee.data, count: Int(packet.pointee.size))
             av_packet_unref(packet)

@@ -4,13 +4,9 @@ internal import CFFmpeg
 /// the luma plane: what the filter alone puts on the picture, for template matching.
 public enum OverlayRenderer {
     public static func renderLuma(filter: String, width: Int, height: Int, time: Double, background: UInt8 = 128) throws -> [UInt8] {
-        guard let frame = av_frame_alloc() else { throw MediaError(.unsupported, "cannot allocate a frame") }
-        var owned: UnsafeMutablePointer<AVFrame>? = frame
-        defer { av_frame_free(&owned) }
-        frame.pointee.width = Int32(width)
-        frame.pointee.height = Int32(height)
-        frame.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        try check(av_frame_get_buffer(frame, 0), .unsupported, "cannot allocate a frame")
+        let canvas = try VideoFrame.allocate(width: width, height: height, pixelFormat: AV_PIX_FMT_YUV420P)
+        let frame = canvas.frame
+        defer { withExtendedLifetime(canvas) {} }  // `frame` is only borrowed from it
         for plane in 0..<3 {
             let rows = plane == 0 ? height : (height + 1) / 2
             let pointer = plane == 0 ? frame.pointee.data.0! : (plane == 1 ? frame.pointee.data.1! : frame.pointee.data.2!)

@@ -19,6 +19,17 @@ public final class VideoFrame {
         av_frame_free(&pointer)
     }
 
+    /// A new frame with its own buffers (contents undefined), for pictures we make ourselves.
+    static func allocate(width: Int, height: Int, pixelFormat: AVPixelFormat) throws -> VideoFrame {
+        guard let frame = av_frame_alloc() else { throw MediaError(.unsupported, "cannot allocate a frame") }
+        let owned = VideoFrame(taking: frame, time: 0)
+        frame.pointee.width = Int32(width)
+        frame.pointee.height = Int32(height)
+        frame.pointee.format = pixelFormat.rawValue
+        try check(av_frame_get_buffer(frame, 0), .unsupported, "cannot allocate a \(width)x\(height) frame")
+        return owned
+    }
+
     public var width: Int { Int(frame.pointee.width) }
     public var height: Int { Int(frame.pointee.height) }
 
