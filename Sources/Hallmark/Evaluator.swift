@@ -23,8 +23,14 @@ public struct EvaluationRow: Sendable, Codable {
 public struct EvaluationSummary: Sendable, Codable {
     public var input: String
     public var excerptSeconds: Double
-    public var invisiblePSNR: Double
-    public var invisibleSSIM: Double
+    /// The invisible layer alone: every frame with the mark against the same frame without it,
+    /// before any encoding (luma).
+    public var layerPSNR: Double
+    public var layerSSIM: Double
+    /// The delivered file: the stamped clip against the same encode without the mark. Lower than
+    /// the layer alone, because two encodes of different pictures also round differently.
+    public var deliveredPSNR: Double
+    public var deliveredSSIM: Double
     public var rows: [EvaluationRow]
 }
 
@@ -60,7 +66,8 @@ public final class Evaluator {
                                                     visibleMark: VisibleMark(content: .none), strength: strength, signing: .none))
         let plain = workDirectory.appendingPathComponent("plain.mp4")
         _ = try Transcoder(input: excerpt).run(to: plain, encoder: .h264(), copyAudio: false)
-        let (invisiblePSNR, invisibleSSIM) = try Self.compare(stamped, plain) ?? (0, 0)
+        let (deliveredPSNR, deliveredSSIM) = try Self.compare(stamped, plain) ?? (0, 0)
+        let (layerPSNR, layerSSIM) = try Self.layerQuality(input: excerpt, key: key, markId: result.markId, strength: strength)
 
         // 3. Every attack.
         let verifier = Verifier(key: key, registry: registry)
@@ -99,8 +106,33 @@ public final class Evaluator {
             rows.append(row)
             rowDone?(row)
         }
-        return EvaluationSummary(input: input.path, excerptSeconds: excerptDuration, invisiblePSNR: invisiblePSNR,
-                                 invisibleSSIM: invisibleSSIM, rows: rows)
+        return EvaluationSummary(input: input.path, excerptSeconds: excerptDuration, layerPSNR: layerPSNR, layerSSIM: layerSSIM,
+                                 deliveredPSNR: deliveredPSNR, deliveredSSIM: deliveredSSIM, rows: rows)
+    }
+
+    /// Luma PSNR and SSIM of the invisible layer alone: each decoded frame of `input` against a
+    /// copy carrying the mark, as `stamp` would add it before encoding (SSIM on every 4th frame).
+    public static func layerQuality(input: URL, key: WatermarkKey, markId: UInt64, strength: Float) throws -> (Double, Double) {
+        let reader = try FrameReader(url: input)
+        let embedder = WatermarkEmbedder(key: key, markId: markId, width: reader.info.width, height: reader.info.height, strength: strength)
+        var squared = 0.0, pixels = 0.0, ssim = 0.0, frames = 0
+        var marked = [UInt8]()
+        while let frame = try reader.next() {
+            let width = frame.width, height = frame.height
+            frame.withLuma { luma, stride in
+                marked = [UInt8](repeating: 0, count: width * height)
+                marked.withUnsafeMutableBufferPointer { copy in
+                    for y in 0..<height { (copy.baseAddress! + y * width).update(from: luma + y * stride, count: width) }
+                    embedder.embed(luma: copy.baseAddress!, stride: width)
+                    squared += ImageQuality.squaredError(luma, stride, copy.baseAddress!, width, width: width, height: height)
+                    if frames % 4 == 0 { ssim += ImageQuality.ssim(luma, stride, copy.baseAddress!, width, width: width, height: height) }
+                }
+            }
+            pixels += Double(width * height)
+            frames += 1
+        }
+        guard frames > 0 else { return (0, 0) }
+        return (ImageQuality.psnr(meanSquaredError: squared / pixels), ssim / Double((frames + 3) / 4))
     }
 
     /// Luma PSNR and SSIM of `a` against `b` over their common frames; nil when sizes differ.

@@ -15,6 +15,9 @@ public struct VerificationReport: Sendable, Codable {
         public var syncScore: Double
         public var hypothesesSearched: Double
         public var payloadCRCValid: Bool
+        /// When the CRC holds: the data cells' agreement with the decoded payload, in standard
+        /// deviations of an empirical null (evidence the p-value combines with the sync score).
+        public var payloadScore: Double?
         /// Tile period relative to an unscaled frame of this size (1 = no rescale or crop).
         public var relativeScale: Double?
         public var rotationDegrees: Double?

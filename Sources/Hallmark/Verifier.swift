@@ -226,6 +226,7 @@ public final class Verifier: @unchecked Sendable {
         return .init(detected: result.detected, markId: result.markId.map(MarkID.hex), pValue: result.pValue,
                      log10PValue: result.log10PValue, threshold: options.threshold, framesAnalyzed: result.framesAnalyzed,
                      syncScore: result.syncZ, hypothesesSearched: result.hypotheses, payloadCRCValid: result.crcValid,
+                     payloadScore: result.payloadZ,
                      relativeScale: result.relativeScale, rotationDegrees: result.rotationDegrees, note: note)
     }
 }

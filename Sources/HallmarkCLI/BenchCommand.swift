@@ -12,15 +12,15 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time stamp and verify against plain FFmpeg transcode and decode; print the ratios.",
         discussion: """
             Baselines are the ffmpeg CLI (`ffmpeg -i IN -c:v libx264 -crf 18 -preset medium -c:a copy OUT.mp4` \
-            and `ffmpeg -i IN -f null -`) when it is on the PATH. Each timing is the best of --runs runs. \
-            Uses a throw-away key and registry.
+            and `ffmpeg -i IN -f null -`) when it is on the PATH. Steps alternate within each of --runs \
+            rounds; ratios are the median over rounds, in wall and CPU time. Uses a throw-away key and registry.
             """)
 
     @Argument(help: "A clip to time (e.g. ../shared/media/ai-clip-1080p.mp4).")
     var input: String
 
-    @Option(help: "Runs per measurement (the best is kept).")
-    var runs: Int = 1
+    @Option(help: "Rounds: every step runs once per round.")
+    var runs: Int = 3
 
     @Option(help: "x264 preset for both stamp and baseline.")
     var preset: String = "medium"
@@ -37,55 +37,104 @@ struct BenchCommand: ParsableCommand {
             let verifier = Verifier(key: key, registry: registry)
             let stamped = work.appendingPathComponent("stamped.mp4")
 
-            func best(_ body: () throws -> Void) rethrows -> Double {
-                var times: [Double] = []
-                for _ in 0..<max(1, runs) {
-                    let t0 = Date()
-                    try body()
-                    times.append(Date().timeIntervalSince(t0))
-                }
-                return times.min()!
-            }
+            // Every step runs once per round and rounds alternate the steps, so that a machine whose
+            // speed drifts (shared CPUs) slows baseline and contender alike; ratios are taken within
+            // a round and the median kept. CPU time (user + system, all threads) is shown beside
+            // the wall time: it does not depend on how busy the other cores were.
             let ffmpeg = Self.which("ffmpeg")
-            var rows: [(String, Double)] = []
+            var steps: [Step] = []
             if let ffmpeg {
-                rows.append(("ffmpeg transcode (x264 crf 18 \(preset), audio copy)", best {
+                steps.append(Step("ffmpeg transcode (x264 crf 18 \(preset), audio copy)", external: true) {
                     Self.shell(ffmpeg, ["-v", "error", "-y", "-i", input, "-c:v", "libx264", "-crf", "18", "-preset", preset, "-c:a", "copy", work.appendingPathComponent("plain-cli.mp4").path])
-                }))
+                })
             }
-            rows.append(("hallmark pipeline, no marks (same settings)", try best {
+            steps.append(Step("hallmark pipeline, no marks (same settings)") {
                 _ = try Transcoder(input: inputURL).run(to: work.appendingPathComponent("plain.mp4"), encoder: .h264(crf: 18, preset: preset))
-            }))
-            rows.append(("hallmark stamp (visible + invisible)", try best {
+            })
+            steps.append(Step("hallmark stamp, invisible mark only") {
+                _ = try stamper.stamp(StampRequest(input: inputURL, output: work.appendingPathComponent("invisible.mp4"), account: "bench",
+                                                   visibleMark: VisibleMark(content: .none), encoder: .h264(crf: 18, preset: preset)))
+            })
+            steps.append(Step("hallmark stamp (visible + invisible + C2PA)") {
                 _ = try stamper.stamp(StampRequest(input: inputURL, output: stamped, account: "bench", encoder: .h264(crf: 18, preset: preset)))
-            }))
+            })
+            if let ffmpeg {
+                steps.append(Step("ffmpeg decode (-f null)", external: true) { Self.shell(ffmpeg, ["-v", "error", "-i", stamped.path, "-f", "null", "-"]) })
+            }
+            steps.append(Step("hallmark decode only") {
+                let reader = try FrameReader(url: stamped)
+                while try reader.next() != nil {}
+            })
+            steps.append(Step("hallmark verify") { _ = try verifier.verify(stamped) })
+
+            for _ in 0..<max(1, runs) {
+                for step in steps { try step.measure() }
+            }
             // The manifest alone: signing the stamped file again (one read, one hashed copy, one signature).
             let unsigned = work.appendingPathComponent("unsigned.mp4")
             _ = try stamper.stamp(StampRequest(input: inputURL, output: unsigned, account: "bench", encoder: .h264(crf: 18, preset: "ultrafast"), signing: .none))
             let identity = try ContentCredentials.identity(for: .development, home: HallmarkHome(directory: work))!.identity
-            rows.append(("C2PA manifest embed (hash + sign + write)", try best {
+            let manifest = Step("C2PA manifest alone (hash + sign + write)") {
                 let signed = work.appendingPathComponent("signed-\(UUID().uuidString.prefix(6)).mp4")
                 try ManifestEmbedder.embed(input: unsigned, output: signed, request: ManifestRequest(generatorName: "bench", generatorVersion: "1"), identity: identity)
-            }))
-            if let ffmpeg {
-                rows.append(("ffmpeg decode (-f null)", best { Self.shell(ffmpeg, ["-v", "error", "-i", stamped.path, "-f", "null", "-"]) }))
             }
-            rows.append(("hallmark decode only", try best {
-                let reader = try FrameReader(url: stamped)
-                while try reader.next() != nil {}
-            }))
-            rows.append(("hallmark verify", try best { _ = try verifier.verify(stamped) }))
+            for _ in 0..<max(1, runs) { try manifest.measure() }
 
-            print("| step | seconds |")
-            print("|---|---|")
-            for (name, seconds) in rows { print("| \(name) | \(String(format: "%.2f", seconds)) |") }
-            let lookup = Dictionary(rows, uniquingKeysWith: { a, _ in a })
-            let transcodeBase = lookup["ffmpeg transcode (x264 crf 18 \(preset), audio copy)"] ?? lookup["hallmark pipeline, no marks (same settings)"]!
-            let decodeBase = lookup["ffmpeg decode (-f null)"] ?? lookup["hallmark decode only"]!
+            print("| step | wall s (best) | wall s (median) | CPU s (median) |")
+            print("|---|---|---|---|")
+            for step in steps + [manifest] {
+                print(String(format: "| %@ | %.2f | %.2f | %.2f |", step.name, step.wall.min()!, Self.median(step.wall), Self.median(step.cpu)))
+            }
+            func ratio(_ contender: String, _ baseline: String?, target: Double) {
+                guard let a = steps.first(where: { $0.name.hasPrefix(contender) }),
+                      let b = steps.first(where: { $0.name.hasPrefix(baseline ?? "-") }) else { return }
+                let wall = zip(a.wall, b.wall).map { $0 / $1 }, cpu = zip(a.cpu, b.cpu).map { $0 / $1 }
+                print(String(format: "%@ / %@: %.2fx wall, %.2fx CPU (median of %d rounds; wall per round: %@; target <= %.2f)",
+                             contender, b.name, Self.median(wall), Self.median(cpu), wall.count,
+                             wall.map { String(format: "%.2f", $0) }.joined(separator: " "), target))
+            }
             print("")
-            print(String(format: "stamp / transcode: %.2fx (target <= 1.15)", lookup["hallmark stamp (visible + invisible)"]! / transcodeBase))
-            print(String(format: "verify / decode:   %.2fx (target <= 1.30)", lookup["hallmark verify"]! / decodeBase))
+            ratio("hallmark stamp (visible", ffmpeg != nil ? "ffmpeg transcode" : "hallmark pipeline", target: 1.15)
+            ratio("hallmark stamp, invisible", ffmpeg != nil ? "ffmpeg transcode" : "hallmark pipeline", target: 1.15)
+            ratio("hallmark verify", ffmpeg != nil ? "ffmpeg decode" : "hallmark decode", target: 1.30)
         }
+    }
+
+    /// One timed step: wall and CPU seconds of every run.
+    final class Step {
+        let name: String
+        let external: Bool
+        let body: () throws -> Void
+        var wall: [Double] = []
+        var cpu: [Double] = []
+
+        init(_ name: String, external: Bool = false, _ body: @escaping () throws -> Void) {
+            self.name = name
+            self.external = external
+            self.body = body
+        }
+
+        func measure() throws {
+            // getrusage's RUSAGE_SELF (0) and RUSAGE_CHILDREN (-1), the same numbers on Linux and macOS.
+            let who: Int32 = external ? -1 : 0
+            let cpu0 = Self.cpuSeconds(who), t0 = Date()
+            try body()
+            wall.append(Date().timeIntervalSince(t0))
+            cpu.append(Self.cpuSeconds(who) - cpu0)
+        }
+
+        static func cpuSeconds(_ who: Int32) -> Double {
+            var usage = rusage()
+            getrusage(who, &usage)
+            func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+            return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     static func which(_ name: String) -> String? {

@@ -46,7 +46,8 @@ struct EvalCommand: ParsableCommand {
             let missed = summary.rows.filter { !$0.markIdCorrect && !$0.mayFail }.count
             let wrong = summary.rows.filter(\.wrongId).count
             print("")
-            print(String(format: "invisible layer alone: PSNR %.2f dB, SSIM %.4f (stamped vs the same encode without the mark)", summary.invisiblePSNR, summary.invisibleSSIM))
+            print(String(format: "invisible layer alone: PSNR %.2f dB, SSIM %.4f (each frame with the mark vs without, before encoding)", summary.layerPSNR, summary.layerSSIM))
+            print(String(format: "delivered file: PSNR %.2f dB, SSIM %.4f (stamped clip vs the same encode without the mark; includes the encoder rounding two different pictures differently)", summary.deliveredPSNR, summary.deliveredSSIM))
             print("exact id: \(summary.rows.filter(\.markIdCorrect).count)/\(summary.rows.count); misses on required rows: \(missed); wrong ids: \(wrong)")
             if let json {
                 let encoder = JSONEncoder()

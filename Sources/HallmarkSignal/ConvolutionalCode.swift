@@ -113,4 +113,58 @@ public struct ConvolutionalCode: Sendable {
         }
         return Array(decoded[0..<informationBits])
     }
+
+    /// List Viterbi decoding (the parallel list algorithm): the `listSize` most likely inputs,
+    /// best first, each different. A decoder with a CRC tries them in order; the chance that a
+    /// wrong one passes grows with the list, so callers count the rank they accepted.
+    public func decodeList(soft: [Float], informationBits: Int, listSize: Int) -> [[UInt8]] {
+        let steps = informationBits + Self.tailBits, states = Self.stateCount, list = max(1, listSize)
+        precondition(informationBits >= 0 && soft.count == Self.rate * steps,
+                     "decodeList expects \(Self.rate * max(steps, 0)) soft values, got \(soft.count)")
+        // metric[state * list + rank], best first per state; back[t][state * list + rank] =
+        // (dropped bit << 8) | rank of the predecessor path.
+        var current = [Float](repeating: -.infinity, count: states * list)
+        var next = current
+        var back = [[UInt16]](repeating: [UInt16](repeating: 0, count: states * list), count: steps)
+        current[0] = 0
+        for t in 0..<steps {
+            let a = soft[3 * t], b = soft[3 * t + 1], c = soft[3 * t + 2]
+            let branch: [Float] = [-a - b - c, -a - b + c, -a + b - c, -a + b + c, a - b - c, a - b + c, a + b - c, a + b + c]
+            for ns in 0..<states {
+                let predecessor = (ns & 31) << 1, register = ns << 1
+                let bm0 = branch[Int(outputPattern[register])], bm1 = branch[Int(outputPattern[register + 1])]
+                // Merge the two predecessors' sorted lists.
+                var i = 0, j = 0
+                for rank in 0..<list {
+                    let m0 = i < list ? current[predecessor * list + i] + bm0 : -.infinity
+                    let m1 = j < list ? current[(predecessor + 1) * list + j] + bm1 : -.infinity
+                    if m1 > m0 {
+                        next[ns * list + rank] = m1
+                        back[t][ns * list + rank] = UInt16(1 << 8 | j)
+                        j += 1
+                    } else {
+                        next[ns * list + rank] = m0
+                        back[t][ns * list + rank] = UInt16(i)
+                        i += 1
+                    }
+                }
+            }
+            let best = next.max() ?? 0
+            if best.isFinite { for k in next.indices { next[k] -= best } }
+            swap(&current, &next)
+        }
+        var results: [[UInt8]] = []
+        for rank in 0..<list where current[rank].isFinite {
+            var decoded = [UInt8](repeating: 0, count: steps)
+            var state = 0, r = rank
+            for t in stride(from: steps - 1, through: 0, by: -1) {
+                decoded[t] = UInt8(state >> 5)
+                let entry = back[t][state * list + r]
+                state = ((state & 31) << 1) | Int(entry >> 8)
+                r = Int(entry & 0xFF)
+            }
+            results.append(Array(decoded[0..<informationBits]))
+        }
+        return results
+    }
 }

@@ -8,7 +8,8 @@ public struct DetectionResult: Sendable, Codable {
     public var candidateMarkId: UInt64
     public var crcValid: Bool
     /// Probability that unmarked video scores this high, over every hypothesis searched
-    /// (lattices x orientations x shifts), times 2^-16 when the payload's CRC holds.
+    /// (lattices x orientations x shifts), times 2^-16 when the payload's CRC holds; when it holds,
+    /// the data cells' agreement with the decoded codeword can lower it further (see `WatermarkDetector`).
     public var pValue: Double
     /// log10 of `pValue`, finite even when `pValue` underflows to 0.
     public var log10PValue: Double
@@ -28,12 +29,15 @@ public struct DetectionResult: Sendable, Codable {
     public var payloadBits: [UInt8]
     /// Mean |soft value| / noise of the coded bits: a rough signal-to-noise figure.
     public var codedBitSNR: Double
+    /// When the CRC holds: the data cells' agreement with the decoded codeword, in standard
+    /// deviations of an empirical null (see `WatermarkDetector`).
+    public var payloadZ: Double? = nil
 
     public static func nothing(frames: Int) -> DetectionResult {
         DetectionResult(detected: false, markId: nil, candidateMarkId: 0, crcValid: false, pValue: 1,
                         log10PValue: 0, syncZ: 0, hypotheses: 0, framesAnalyzed: frames, lattice: nil, choice: nil,
                         relativeScale: nil, rotationDegrees: nil,
-                        payloadBits: [UInt8](repeating: 0, count: Payload.informationBits), codedBitSNR: 0)
+                        payloadBits: [UInt8](repeating: 0, count: Payload.informationBits), codedBitSNR: 0, payloadZ: nil)
     }
 }
 

@@ -98,8 +98,9 @@ enum LatticeEstimator {
             correlation[((dy % m + m) % m) * n + ((dx % n + n) % n)]
         }
 
-        // Lags are considered while they overlap at least 30 % of the picture in each direction.
-        let maxLagX = Int(Double(cw) * 0.7), maxLagY = Int(Double(ch) * 0.7)
+        // Lags up to half the picture in each direction: a tiling needs two whole tiles to be
+        // told apart from the picture's own structure.
+        let maxLagX = cw / 2, maxLagY = ch / 2
         let minimum = minimumPeriod / Double(factor)
         // Local maxima in a half plane, within the range of plausible periods.
         var peaks: [(dx: Int, dy: Int, value: Float)] = []

@@ -33,6 +33,13 @@ public enum Statistics {
         return (lnDensity + log(millsRatio)) / log(10.0)
     }
 
+    /// Fisher's combination of two independent p-values, given as log10: with
+    /// X = −2(ln p1 + ln p2), which is χ² with 4 degrees of freedom, P(χ²₄ ≥ X) = p1·p2·(1 − ln(p1·p2)).
+    public static func log10FisherCombined(_ log10P1: Double, _ log10P2: Double) -> Double {
+        let log10Product = min(0, log10P1) + min(0, log10P2)
+        return min(0, log10Product + log10(1 - log10Product * log(10.0)))
+    }
+
     /// P(X ≥ k) for X ~ Binomial(n, p), computed in log space (n up to at least 10 000).
     /// Returns 0 when the probability underflows a Double; see `logBinomialUpperTail` for that range.
     public static func binomialUpperTail(successes k: Int, trials n: Int, p: Double) -> Double {

@@ -15,10 +15,15 @@ import Darwin
 ///    and in all 8 orientations of the square (rotations by 90 degrees and mirror images).
 /// 4. The peak's height in standard deviations of the whole correlation surface gives a
 ///    Gaussian tail probability, multiplied by the number of hypotheses searched.
-/// 5. At the peak, each data cell's soft value feeds a soft Viterbi decoder; a CRC-16 that
-///    holds multiplies the probability by a further 2^-16.
+/// 5. At the peak, each data cell's soft value feeds a list Viterbi decoder; the first of its 8
+///    best readings whose CRC-16 holds is the mark id, and multiplies the probability by
+///    rank x 2^-16. The data cells' agreement with that reading is further evidence (Fisher's
+///    method, see `payloadAgreementZ`).
 public struct WatermarkDetector: Sendable {
     public static let binsPerCell = 4
+    /// How many of the decoder's best readings may be checked against the CRC. A longer list reads
+    /// weaker marks but lets a wrong id through more often (at most this many times 2^-16).
+    static let payloadListSize = 8
     public static let grid = WatermarkLayout.side * binsPerCell
     /// Declare "detected" at or below this false-positive probability.
     public var threshold: Double
@@ -43,7 +48,7 @@ public struct WatermarkDetector: Sendable {
                        guide: SearchChoice? = nil) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
-        let image = Self.clipOutliers(accumulator.mean)
+        let image = Self.removeBlockGrid(Self.clipOutliers(accumulator.mean), width: accumulator.width, height: accumulator.height)
         let nominalPeriod = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(
             width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
         let nominal = Lattice.nominal(period: nominalPeriod)
@@ -53,7 +58,9 @@ public struct WatermarkDetector: Sendable {
         if includeNominal && lattices == nil {
             for sourceShortSide in [2160, 1440, 1080, 720, 480, 360] {
                 let period = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(width: sourceShortSide, height: sourceShortSide)) / Double(accumulator.decimation)
-                guard period <= Double(min(accumulator.width, accumulator.height)), abs(period / nominalPeriod - 1) > 0.01,
+                // At least two whole tiles along the short side: a fold of fewer is mostly the
+                // picture itself, whose structure scores like a mark.
+                guard 2 * period <= Double(min(accumulator.width, accumulator.height)), abs(period / nominalPeriod - 1) > 0.01,
                       !candidates.contains(where: { abs($0.period / period - 1) < 0.01 }) else { continue }
                 candidates.append(.nominal(period: period))
             }
@@ -100,6 +107,32 @@ public struct WatermarkDetector: Sendable {
         guard sigma > 0 else { return image }
         let limit = 2.5 * sigma
         return image.map { max(-limit, min(limit, $0)) }
+    }
+
+    /// Removes what repeats every 16 pixels from the frame's origin: codecs' block edges (8 and
+    /// 16 pixels, 8 in a 2x-averaged picture) survive averaging over frames wherever the picture
+    /// is flat, and a tiling whose period is a multiple of 16 would fold them into a structured
+    /// tile that looks like a mark. The watermark's period is not tied to that grid, so it loses
+    /// next to nothing (256 means over the whole picture).
+    static func removeBlockGrid(_ image: [Float], width: Int, height: Int) -> [Float] {
+        let period = 16
+        guard width >= 4 * period, height >= 4 * period else { return image }
+        var sums = [Double](repeating: 0, count: period * period), counts = sums
+        for y in 0..<height {
+            let row = (y % period) * period
+            for x in 0..<width {
+                sums[row + x % period] += Double(image[y * width + x])
+                counts[row + x % period] += 1
+            }
+        }
+        let total = sums.reduce(0, +) / counts.reduce(0, +)
+        let template = (0..<(period * period)).map { Float(sums[$0] / counts[$0] - total) }
+        var out = image
+        for y in 0..<height {
+            let row = (y % period) * period
+            for x in 0..<width { out[y * width + x] -= template[row + x % period] }
+        }
+        return out
     }
 
     // MARK: - Folding
@@ -299,35 +332,36 @@ public struct WatermarkDetector: Sendable {
         let span = 3 * s, origin = (side / 2 - 1) * s
         var kernel = [Float](repeating: 0, count: span * span)
         for k in 0..<span { for l in 0..<span { kernel[k * span + l] = whitened[(origin + k) * g + origin + l] } }
-        var cellValues = [Float](repeating: 0, count: WatermarkLayout.cellCount)
-        for ci in 0..<side {
-            for cj in 0..<side {
-                var value: Float = 0
-                for k in 0..<span {
-                    let row = ((ci - 1) * s + k + search.shiftRow + g) % g
-                    for l in 0..<span {
-                        let column = ((cj - 1) * s + l + search.shiftColumn + g) % g
-                        value += kernel[k * span + l] * search.oriented[row * g + column]
-                    }
-                }
-                cellValues[ci * side + cj] = value
-            }
-        }
-        // Noise scale from the sync cells' disagreement with their known chips.
-        var soft = [Float](repeating: 0, count: WatermarkLayout.codedBits)
-        for cell in 0..<WatermarkLayout.cellCount where layout.codedBitIndex[cell] >= 0 {
-            soft[layout.codedBitIndex[cell]] += layout.spreadChip[cell] * cellValues[cell]
-        }
-        let informationBits = ConvolutionalCode().decode(soft: soft, informationBits: Payload.informationBits)
+        let filtered = Self.cellFiltered(search.oriented, kernel: kernel)
+        let cellValues = Self.cellValues(filtered, shiftRow: search.shiftRow, shiftColumn: search.shiftColumn)
+        let soft = codedBitSums(cellValues)
+        // The decoder's best few readings, in order; the first whose CRC holds is taken. Its rank
+        // counts in the p-value (a wrong reading passes the CRC with probability 2^-16 each).
+        let readings = ConvolutionalCode().decodeList(soft: soft, informationBits: Payload.informationBits,
+                                                      listSize: Self.payloadListSize)
+        let acceptedRank = readings.firstIndex { Payload.decode($0).crcValid }
+        let informationBits = readings[acceptedRank ?? 0]
         let (candidate, crcValid) = Payload.decode(informationBits)
 
         let meanAbs = soft.reduce(0) { $0 + Double(abs($1)) } / Double(soft.count)
         let rms = (soft.reduce(0) { $0 + Double($1 * $1) } / Double(soft.count)).squareRoot()
         let snr = rms > 0 ? meanAbs / max(1e-12, (rms * rms - meanAbs * meanAbs).squareRoot()) : 0
 
-        var log10P = log10(hypotheses) + Statistics.log10NormalUpperTail(search.z)
-        if crcValid { log10P += Double(Payload.crcBits) * log10(0.5) }
-        log10P = min(0, log10P)
+        // Evidence 1: the sync peak over every hypothesis searched, times rank x 2^-16 when a CRC holds.
+        let log10SyncSearch = min(0, log10(hypotheses) + Statistics.log10NormalUpperTail(search.z))
+        let log10CRC = acceptedRank.map { log10(Double($0 + 1)) + Double(Payload.crcBits) * log10(0.5) } ?? 0
+        var log10P = min(0, log10SyncSearch + log10CRC)
+        // Evidence 2, when the CRC holds: how strongly the data cells agree with the decoded
+        // codeword, which uses the other 78 % of the tile. Combined with the sync evidence by
+        // Fisher's method; the smaller of the two p-values is kept, doubled for having looked at both.
+        var payloadZ: Double? = nil
+        if crcValid {
+            let z = payloadAgreementZ(codeword: informationBits, soft: soft, search: search, filtered: filtered)
+            payloadZ = z
+            let log10Payload = min(0, Double(Payload.idBits) * log10(2.0) + Statistics.log10NormalUpperTail(z))
+            let log10Fisher = Statistics.log10FisherCombined(log10SyncSearch, log10Payload)
+            log10P = min(0, log10(2.0) + min(log10P, log10Fisher))
+        }
         let pValue = pow(10, log10P)
         let detected = pValue <= threshold
         return DetectionResult(
@@ -336,6 +370,83 @@ public struct WatermarkDetector: Sendable {
             framesAnalyzed: frames, lattice: search.lattice,
             choice: SearchChoice(lattice: search.lattice, orientation: search.orientation, smoothReference: search.shape == .smooth),
             relativeScale: search.lattice.period / nominalPeriod,
-            rotationDegrees: search.lattice.angleDegrees, payloadBits: informationBits, codedBitSNR: snr)
+            rotationDegrees: search.lattice.angleDegrees, payloadBits: informationBits, codedBitSNR: snr,
+            payloadZ: payloadZ)
+    }
+
+    /// The folded tile filtered with one cell's matched filter (`kernel`, 3x3 cells of bins),
+    /// at every bin: entry (r, c) is what a cell centred at bin (r, c) reads.
+    static func cellFiltered(_ oriented: [Float], kernel: [Float]) -> [Float] {
+        let g = grid, s = binsPerCell, span = 3 * s
+        var out = [Float](repeating: 0, count: g * g)
+        for r in 0..<g {
+            for c in 0..<g {
+                var value: Float = 0
+                for k in 0..<span {
+                    let row = (r - s + k + g) & (g - 1)
+                    for l in 0..<span {
+                        value += kernel[k * span + l] * oriented[row * g + ((c - s + l + g) & (g - 1))]
+                    }
+                }
+                out[r * g + c] = value
+            }
+        }
+        return out
+    }
+
+    /// Each cell's soft value when the tile starts at bin (`shiftRow`, `shiftColumn`).
+    static func cellValues(_ filtered: [Float], shiftRow: Int, shiftColumn: Int) -> [Float] {
+        let g = grid, s = binsPerCell, side = WatermarkLayout.side
+        var values = [Float](repeating: 0, count: WatermarkLayout.cellCount)
+        for ci in 0..<side {
+            let row = ((ci * s + shiftRow) & (g - 1)) * g
+            for cj in 0..<side { values[ci * side + cj] = filtered[row + ((cj * s + shiftColumn) & (g - 1))] }
+        }
+        return values
+    }
+
+    /// Per coded bit, the despread sum of the cells that carry it (> 0 reads as 1).
+    func codedBitSums(_ cellValues: [Float]) -> [Float] {
+        var soft = [Float](repeating: 0, count: WatermarkLayout.codedBits)
+        for cell in 0..<WatermarkLayout.cellCount where layout.codedBitIndex[cell] >= 0 {
+            soft[layout.codedBitIndex[cell]] += layout.spreadChip[cell] * cellValues[cell]
+        }
+        return soft
+    }
+
+    /// Agreement of the data cells with the decoded codeword, in standard deviations of the same
+    /// agreement measured at 256 wrong alignments of the tile.
+    ///
+    /// The wrong alignments give an empirical null for this very codeword that keeps whatever
+    /// spatial correlation the noise has (neighbouring cells share host picture); a mark present
+    /// there only widens it, which errs on the safe side. The standard deviation is raised by 10 %
+    /// to cover its own sampling error. A Gaussian tail with a union bound over the 2^64
+    /// CRC-valid codewords (the decoder picked the best of them) turns it into a probability.
+    func payloadAgreementZ(codeword informationBits: [UInt8], soft: [Float], search: Search, filtered: [Float]) -> Double {
+        let signs = ConvolutionalCode().encode(informationBits).map { Float($0 == 1 ? 1 : -1) }
+        func agreement(_ soft: [Float]) -> Double {
+            var total = 0.0
+            for (value, sign) in zip(soft, signs) { total += Double(value * sign) }
+            return total
+        }
+        let observed = agreement(soft)
+        let g = Self.grid, margin = 2 * Self.binsPerCell
+        var nulls: [Double] = []
+        nulls.reserveCapacity(256)
+        var step = 0
+        while nulls.count < 256 {
+            // A spread of shifts (odd strides, so rows and columns decorrelate), none within two
+            // cells of the peak.
+            let dr = (step * 37 + 11) % g, dc = (step * 83 + 29) % g
+            step += 1
+            let nearRow = dr < margin || dr > g - margin, nearColumn = dc < margin || dc > g - margin
+            if nearRow && nearColumn { continue }
+            let values = Self.cellValues(filtered, shiftRow: (search.shiftRow + dr) % g, shiftColumn: (search.shiftColumn + dc) % g)
+            nulls.append(agreement(codedBitSums(values)))
+        }
+        let mean = nulls.reduce(0, +) / Double(nulls.count)
+        let variance = nulls.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(nulls.count - 1)
+        let deviation = max(1.1 * variance.squareRoot(), 1e-30)
+        return (observed - mean) / deviation
     }
 }

@@ -5,10 +5,11 @@
 /// scaling) and repeated over the frame.
 ///
 /// Its strength follows a structural-similarity mask per 8x8 block: the variance added to a block
-/// is a fixed fraction of `2·σ² + C2` (σ² the block's variance, C2 SSIM's stabilising constant),
-/// which keeps every block's SSIM loss about equal (below 1 %): faint in flat and dark areas,
-/// where a pattern would show, stronger in texture. A frame-wide cap then keeps the mean added
-/// energy below a PSNR of 43 dB.
+/// is `0.03·2σ² + 0.0085·C2` (σ² the block's variance, C2 SSIM's stabilising constant), at most
+/// 6² — an SSIM loss below 1 % in flat areas, where a pattern would show, and up to 3 % in
+/// texture, which hides it and which compression keeps. Two frame-wide caps then scale the whole
+/// frame down when needed: mean added energy at most a PSNR of 43 dB, mean predicted SSIM loss
+/// at most 1.4 %.
 public final class WatermarkEmbedder {
     public let width: Int
     public let height: Int
@@ -19,14 +20,20 @@ public final class WatermarkEmbedder {
     /// Mean square of `pattern` (about 4/9 of strength²).
     private let patternEnergy: Float
     private static let block = 8
-    /// Added variance per block as a fraction of `2·σ² + C2`: an SSIM loss of about 0.8 %.
-    static let ssimFraction: Float = 0.0085
+    /// Added variance per block as a fraction of the block's `2·σ²` ...
+    static let ssimFraction: Float = 0.03
+    /// ... plus this fraction of C2: lower, so that flat areas carry less than textured ones.
+    static let flatFraction: Float = 0.0085
     /// SSIM's C2 for 8-bit video, (0.03·255)².
     static let c2: Float = 58.5225
     /// Mean added energy allowed per frame: PSNR 43 dB.
     static let energyCap: Float = 255 * 255 / 19_952.6
+    /// Mean SSIM loss allowed per frame, as the mask predicts it (variance added / (2·σ² + C2)
+    /// per block). The prediction counts all of the pattern's energy as variance; within an 8x8
+    /// block part of it is a shift of the mean, so measured losses are about half of it.
+    static let ssimLossBudget: Float = 0.014
     /// Largest added RMS in any block, in luma levels.
-    static let maximumRMS: Float = 4
+    static let maximumRMS: Float = 6
 
     public init(key: WatermarkKey, markId: UInt64, width: Int, height: Int, strength: Float = 3.0) {
         self.width = width
@@ -76,7 +83,7 @@ public final class WatermarkEmbedder {
     /// The variance to add to a block of variance `variance` and mean level `meanLevel`.
     @inline(__always)
     static func targetVariance(variance: Float, meanLevel: Float) -> Float {
-        var target = min(maximumRMS * maximumRMS, ssimFraction * (2 * variance + c2))
+        var target = min(maximumRMS * maximumRMS, ssimFraction * 2 * variance + flatFraction * c2)
         // Dark areas show a pattern more readily than SSIM predicts.
         if meanLevel < 40 { target *= 0.35 + 0.65 * meanLevel / 40 }
         return target
@@ -85,7 +92,7 @@ public final class WatermarkEmbedder {
     /// Adds the watermark to one luma plane in place.
     ///
     /// Two passes: the statistics of every 8x8 block (on the unmarked picture) give each block's
-    /// weight, the weights are scaled down together if the frame would exceed the energy cap, then
+    /// weight, the weights are scaled down together if the frame would exceed either cap, then
     /// each pixel gets `pixel + pattern * weight`, rounded half away from zero and clamped to 0...255.
     public func embed(luma: UnsafeMutablePointer<UInt8>, stride: Int) {
         precondition(stride >= width)
@@ -101,7 +108,7 @@ public final class WatermarkEmbedder {
             let blockWeights = weightStorage.baseAddress!, rowWeights = blockWeights + blocksX * blocksY
             let pattern = pattern.baseAddress!
             // Pass 1: per block, the variance to add.
-            var totalEnergy: Float = 0
+            var totalEnergy: Float = 0, totalLoss: Float = 0
             for blockRow in 0..<blocksY {
                 let by = blockRow * block, rows = min(block, height - by)
                 sums.update(repeating: 0, count: width)
@@ -124,11 +131,13 @@ public final class WatermarkEmbedder {
                     let target = Self.targetVariance(variance: variance, meanLevel: mean)
                     blockWeights[blockRow * blocksX + blockColumn] = target
                     totalEnergy += target * area
+                    totalLoss += target / (2 * variance + Self.c2) * area
                 }
             }
             // The frame-wide cap, then weights as multipliers of the pattern.
-            let meanEnergy = totalEnergy / Float(width * height)
-            let capScale = meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1
+            let meanEnergy = totalEnergy / Float(width * height), meanLoss = totalLoss / Float(width * height)
+            let capScale = min(meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1,
+                               meanLoss > Self.ssimLossBudget ? Self.ssimLossBudget / meanLoss : 1)
             for i in 0..<(blocksX * blocksY) { blockWeights[i] = (blockWeights[i] * capScale / patternEnergy).squareRoot() }
             // Pass 2: add the weighted pattern.
             for blockRow in 0..<blocksY {

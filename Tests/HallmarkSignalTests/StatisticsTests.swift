@@ -41,6 +41,15 @@ import HallmarkSignal
         #expect(Statistics.log10NormalUpperTail(.infinity) == -.infinity)
     }
 
+    @Test func fisherCombination() {
+        // p1 = p2 = 0.01: 1e-4 · (1 − ln 1e-4) = 1.0210e-3.
+        #expect(abs(Statistics.log10FisherCombined(-2, -2) - (-2.990960)) < 1e-4)
+        // One uninformative p-value (1) leaves p·(1 − ln p), never below the other alone.
+        #expect(Statistics.log10FisherCombined(-5, 0) > -5)
+        // Far tails stay finite.
+        #expect(Statistics.log10FisherCombined(-300, -300).isFinite)
+    }
+
     @Test func binomialUpperTail() {
         // Reference values from mpmath (exact sums at 50 digits).
         let cases: [(k: Int, n: Int, p: Double, expected: Double)] = [
