@@ -40,7 +40,7 @@ public struct EvaluationSummary: Sendable, Codable {
 public final class Evaluator {
     public var excerptStart: Double = 0
     public var excerptDuration: Double = 3
-    public var strength: Float = 3.0
+    public var strength: Float = 1
     public var attacks: [Attack] = Attack.matrix
 
     public init() {}

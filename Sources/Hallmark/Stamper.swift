@@ -13,7 +13,8 @@ public struct StampRequest: Sendable {
     public var label: String?
     public var visibleMark: VisibleMark
     public var encoder: EncoderSettings
-    /// Peak amplitude of the invisible pattern in luma levels.
+    /// Invisible mark amplitude relative to the calibrated default (1). Lower trades robustness
+    /// for bitrate and encoding time; the quality caps hold at any value.
     public var strength: Float
     /// How the C2PA manifest is signed (`.none`: no manifest).
     public var signing: SigningChoice
@@ -23,7 +24,7 @@ public struct StampRequest: Sendable {
 
     public init(input: URL, output: URL, account: String, label: String? = nil,
                 visibleMark: VisibleMark = VisibleMark(content: .text(VisibleMark.defaultText)),
-                encoder: EncoderSettings = .h264(), strength: Float = 3.0,
+                encoder: EncoderSettings = .h264(), strength: Float = 1,
                 signing: SigningChoice = .development, generator: Generator = .hallmark, model: String? = nil) {
         self.signing = signing
         self.generator = generator
@@ -102,13 +103,17 @@ public final class Stamper: @unchecked Sendable {
         let filter = request.visibleMark.filter(width: info.width, height: info.height)
 
         let summary: TranscodeSummary
+        let started = Date()
+        var embedSeconds = 0.0
         do {
             summary = try transcoder.run(
                 to: encoded.temporary, filter: filter, encoder: request.encoder, copyAudio: true,
                 process: { frame in
                     // Frames keep the input's size: the filters only draw on them.
                     guard frame.width == embedder.width, frame.height == embedder.height else { return }
+                    let embedStarted = Date()
                     try frame.withMutableLuma { embedder.embed(luma: $0, stride: $1) }
+                    embedSeconds += Date().timeIntervalSince(embedStarted)
                 },
                 progress: progress, cancellation: cancellation)
         } catch let error as MediaError {
@@ -116,6 +121,10 @@ public final class Stamper: @unchecked Sendable {
             throw error.asHallmarkError
         }
 
+        if ProcessInfo.processInfo.environment["HALLMARK_TIMING"] != nil {
+            FileHandle.standardError.write(Data(String(format: "transcode %.3fs, of which invisible mark %.3fs (%d frames)\n",
+                                                       Date().timeIntervalSince(started), embedSeconds, summary.framesEncoded).utf8))
+        }
         var manifest: [UInt8]? = nil
         if let signingIdentity {
             let manifestRequest = ManifestRequest(

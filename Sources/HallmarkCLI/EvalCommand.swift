@@ -23,8 +23,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the table as JSON to this file.", valueName: "file"))
     var json: String?
 
+    @Option(help: "Invisible mark amplitude relative to the default (0.25-1), as `stamp --strength`.")
+    var strength: Float = 1
+
     func validate() throws {
         guard duration > 0, start >= 0 else { throw ValidationError("--start must be >= 0 and --duration > 0") }
+        guard (0.25...1).contains(strength) else { throw ValidationError("--strength must be between 0.25 and 1") }
     }
 
     func run() throws {
@@ -32,6 +36,7 @@ struct EvalCommand: ParsableCommand {
             let evaluator = Evaluator()
             evaluator.excerptStart = start
             evaluator.excerptDuration = duration
+            evaluator.strength = strength
             if let only {
                 let wanted = only.split(separator: "|").map(String.init)
                 evaluator.attacks = [Attack.matrix[0]] + Attack.matrix.dropFirst().filter { attack in wanted.contains { attack.name.contains($0) } }

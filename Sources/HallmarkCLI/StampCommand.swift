@@ -36,6 +36,9 @@ struct StampCommand: ParsableCommand {
     @Option(help: "x264 preset (ultrafast ... veryslow).")
     var preset: String = "medium"
 
+    @Option(help: "Invisible mark amplitude relative to the calibrated default (0.25-1). Lower costs fewer bits and less encoding time and survives less.")
+    var strength: Float = 1
+
     @Option(help: "The model that generated the clip (recorded in the manifest).")
     var model: String?
 
@@ -44,6 +47,7 @@ struct StampCommand: ParsableCommand {
 
     func validate() throws {
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51") }
+        guard (0.25...1).contains(strength) else { throw ValidationError("--strength must be between 0.25 and 1") }
         let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
         guard presets.contains(preset) else { throw ValidationError("--preset must be one of \(presets.joined(separator: ", "))") }
         guard VisibleMark.Placement(rawValue: placement) != nil else { throw ValidationError("--placement must be one of moving, top-left, top-right, bottom-right, bottom-left") }
@@ -61,7 +65,7 @@ struct StampCommand: ParsableCommand {
             let stamper = try Stamper(home: global.resolvedHome, registryLocation: try global.registryLocation())
             let request = StampRequest(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output),
                                        account: account, label: label, visibleMark: visibleMark,
-                                       encoder: .h264(crf: crf, preset: preset),
+                                       encoder: .h264(crf: crf, preset: preset), strength: strength,
                                        signing: noManifest ? .none : try signing.choice(),
                                        generator: signing.generatorValue, model: model)
             return try stamper.stamp(request, progress: Terminal.progressBar("stamping"), cancellation: cancellation)

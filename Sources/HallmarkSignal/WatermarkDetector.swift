@@ -15,14 +15,15 @@ import Darwin
 ///    and in all 8 orientations of the square (rotations by 90 degrees and mirror images).
 /// 4. The peak's height in standard deviations of the whole correlation surface gives a
 ///    Gaussian tail probability, multiplied by the number of hypotheses searched.
-/// 5. At the peak, each data cell's soft value feeds a list Viterbi decoder; the first of its 8
-///    best readings whose CRC-16 holds is the mark id, and multiplies the probability by
-///    rank x 2^-16. The data cells' agreement with that reading is further evidence (Fisher's
+/// 5. At the peak, each data cell's soft value (read with either reference shape) feeds a list
+///    Viterbi decoder; the first of the 2 x 8 best readings whose CRC-16 holds is the mark id,
+///    and multiplies the probability by rank x 2^-16. The data cells' agreement with that reading is further evidence (Fisher's
 ///    method, see `payloadAgreementZ`).
 public struct WatermarkDetector: Sendable {
     public static let binsPerCell = 4
-    /// How many of the decoder's best readings may be checked against the CRC. A longer list reads
-    /// weaker marks but lets a wrong id through more often (at most this many times 2^-16).
+    /// How many of each decoder's best readings may be checked against the CRC (two decoders, one
+    /// per reference shape). A longer list reads weaker marks but lets a wrong id through more
+    /// often (at most 2 x this many times 2^-16).
     static let payloadListSize = 8
     public static let grid = WatermarkLayout.side * binsPerCell
     /// Declare "detected" at or below this false-positive probability.
@@ -322,25 +323,25 @@ public struct WatermarkDetector: Sendable {
     // MARK: - Payload
 
     func decode(_ search: Search, hypotheses: Double, frames: Int, nominalPeriod: Double) -> DetectionResult {
-        let g = Self.grid, s = Self.binsPerCell, side = WatermarkLayout.side
-        // The matched filter of one cell: its whitened bump over the 3x3 cells around it.
-        var single = [Float](repeating: 0, count: WatermarkLayout.cellCount)
-        single[(side / 2) * side + side / 2] = 1
-        let whitened = references.value(for: "cell", cellPixels: search.lattice.period / Double(side), shape: search.shape) {
-            (Self.renderBins(single, cellPixels: search.lattice.period / Double(side), shape: search.shape), [])
-        }.0
-        let span = 3 * s, origin = (side / 2 - 1) * s
-        var kernel = [Float](repeating: 0, count: span * span)
-        for k in 0..<span { for l in 0..<span { kernel[k * span + l] = whitened[(origin + k) * g + origin + l] } }
-        let filtered = Self.cellFiltered(search.oriented, kernel: kernel)
-        let cellValues = Self.cellValues(filtered, shiftRow: search.shiftRow, shiftColumn: search.shiftColumn)
-        let soft = codedBitSums(cellValues)
-        // The decoder's best few readings, in order; the first whose CRC holds is taken. Its rank
-        // counts in the p-value (a wrong reading passes the CRC with probability 2^-16 each).
-        let readings = ConvolutionalCode().decodeList(soft: soft, informationBits: Payload.informationBits,
-                                                      listSize: Self.payloadListSize)
-        let acceptedRank = readings.firstIndex { Payload.decode($0).crcValid }
-        let informationBits = readings[acceptedRank ?? 0]
+        // Each reference shape's matched filter for one cell reads the cells; the sync search's
+        // shape first. Heavy compression leaves cells between the two shapes, and which one reads
+        // the payload is not always the one that found the sync.
+        let shapes = [search.shape] + ReferenceShape.allCases.filter { $0 != search.shape }
+        let readers = shapes.map { shape -> (filtered: [Float], soft: [Float], readings: [[UInt8]]) in
+            let filtered = Self.cellFiltered(search.oriented, kernel: cellKernel(cellPixels: search.lattice.period / Double(WatermarkLayout.side), shape: shape))
+            let soft = codedBitSums(Self.cellValues(filtered, shiftRow: search.shiftRow, shiftColumn: search.shiftColumn))
+            return (filtered, soft, ConvolutionalCode().decodeList(soft: soft, informationBits: Payload.informationBits, listSize: Self.payloadListSize))
+        }
+        // The decoders' best readings, alternating between shapes, best first; the first whose CRC
+        // holds is taken. Its rank counts in the p-value (each wrong reading passes the CRC with
+        // probability 2^-16).
+        var order: [(reader: Int, reading: [UInt8])] = []
+        for rank in 0..<Self.payloadListSize {
+            for (index, reader) in readers.enumerated() where rank < reader.readings.count { order.append((index, reader.readings[rank])) }
+        }
+        let acceptedRank = order.firstIndex { Payload.decode($0.reading).crcValid }
+        let accepted = order[acceptedRank ?? 0]
+        let informationBits = accepted.reading, soft = readers[accepted.reader].soft, filtered = readers[accepted.reader].filtered
         let (candidate, crcValid) = Payload.decode(informationBits)
 
         let meanAbs = soft.reduce(0) { $0 + Double(abs($1)) } / Double(soft.count)
@@ -372,6 +373,20 @@ public struct WatermarkDetector: Sendable {
             relativeScale: search.lattice.period / nominalPeriod,
             rotationDegrees: search.lattice.angleDegrees, payloadBits: informationBits, codedBitSNR: snr,
             payloadZ: payloadZ)
+    }
+
+    /// One cell's matched filter: its bump (in the given shape) over the 3x3 cells around it, in bins.
+    func cellKernel(cellPixels: Double, shape: ReferenceShape) -> [Float] {
+        let g = Self.grid, s = Self.binsPerCell, side = WatermarkLayout.side
+        var single = [Float](repeating: 0, count: WatermarkLayout.cellCount)
+        single[(side / 2) * side + side / 2] = 1
+        let bins = references.value(for: "cell", cellPixels: cellPixels, shape: shape) {
+            (Self.renderBins(single, cellPixels: cellPixels, shape: shape), [])
+        }.0
+        let span = 3 * s, origin = (side / 2 - 1) * s
+        var kernel = [Float](repeating: 0, count: span * span)
+        for k in 0..<span { for l in 0..<span { kernel[k * span + l] = bins[(origin + k) * g + origin + l] } }
+        return kernel
     }
 
     /// The folded tile filtered with one cell's matched filter (`kernel`, 3x3 cells of bins),

@@ -13,11 +13,12 @@
 public final class WatermarkEmbedder {
     public let width: Int
     public let height: Int
-    /// Peak amplitude in luma levels of the unmasked pattern.
+    /// Amplitude relative to the calibrated mask (1): 0.5 adds a quarter of the energy. The
+    /// frame-wide caps still apply above 1.
     public let strength: Float
-    /// The pattern at full frame size, already scaled by `strength`.
+    /// The bilinear ±1 pattern at full frame size.
     private let pattern: [Float]
-    /// Mean square of `pattern` (about 4/9 of strength²).
+    /// Mean square of `pattern`.
     private let patternEnergy: Float
     private static let block = 8
     /// Added variance per block as a fraction of the block's `2·σ²` ...
@@ -35,14 +36,14 @@ public final class WatermarkEmbedder {
     /// Largest added RMS in any block, in luma levels.
     static let maximumRMS: Float = 6
 
-    public init(key: WatermarkKey, markId: UInt64, width: Int, height: Int, strength: Float = 3.0) {
+    public init(key: WatermarkKey, markId: UInt64, width: Int, height: Int, strength: Float = 1) {
         self.width = width
         self.height = height
         self.strength = strength
         let layout = WatermarkLayout(key: key)
         let tile = layout.tile(markId: markId)
         let cell = WatermarkLayout.cellSize(width: width, height: height)
-        pattern = Self.render(tile: tile, cellSize: cell, width: width, height: height, scale: strength)
+        pattern = Self.render(tile: tile, cellSize: cell, width: width, height: height, scale: 1)
         patternEnergy = max(1e-6, pattern.reduce(0) { $0 + $1 * $1 } / Float(max(1, pattern.count)))
     }
 
@@ -135,9 +136,10 @@ public final class WatermarkEmbedder {
                 }
             }
             // The frame-wide cap, then weights as multipliers of the pattern.
-            let meanEnergy = totalEnergy / Float(width * height), meanLoss = totalLoss / Float(width * height)
-            let capScale = min(meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1,
-                               meanLoss > Self.ssimLossBudget ? Self.ssimLossBudget / meanLoss : 1)
+            let energyScale = strength * strength
+            let meanEnergy = energyScale * totalEnergy / Float(width * height), meanLoss = energyScale * totalLoss / Float(width * height)
+            let capScale = energyScale * min(meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1,
+                                             meanLoss > Self.ssimLossBudget ? Self.ssimLossBudget / meanLoss : 1)
             for i in 0..<(blocksX * blocksY) { blockWeights[i] = (blockWeights[i] * capScale / patternEnergy).squareRoot() }
             // Pass 2: add the weighted pattern.
             for blockRow in 0..<blocksY {
