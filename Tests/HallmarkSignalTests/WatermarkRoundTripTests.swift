@@ -96,4 +96,38 @@ struct WatermarkRoundTripTests {
         #expect(psnr < 60, "PSNR \(psnr) dB: is anything embedded at all?")
         #expect(ssim >= 0.99, "SSIM \(ssim)")
     }
+
+    /// Mean squared change `strength` makes to a textured picture.
+    static func addedEnergy(strength: Float) -> Double {
+        let width = 480, height = 272
+        var plane = picture(width: width, height: height, frame: 0, seed: 9)
+        let original = plane
+        plane.withUnsafeMutableBufferPointer {
+            WatermarkEmbedder(key: key, markId: 7, width: width, height: height, strength: strength).embed(luma: $0.baseAddress!, stride: width)
+        }
+        let squared = original.withUnsafeBufferPointer { a in plane.withUnsafeBufferPointer { b in
+            ImageQuality.squaredError(a.baseAddress!, width, b.baseAddress!, width, width: width, height: height) } }
+        return squared / Double(width * height)
+    }
+
+    @Test func strengthScalesTheAddedEnergy() {
+        let full = Self.addedEnergy(strength: 1), half = Self.addedEnergy(strength: 0.5)
+        // A quarter of the energy, give or take rounding to whole luma levels.
+        #expect(half / full > 0.18 && half / full < 0.32, "energy ratio \(half / full)")
+    }
+
+    @Test func lowerStrengthIsStillReadWithoutACodec() {
+        let width = 640, height = 360
+        let accumulator = FrameAccumulator(sourceWidth: width, sourceHeight: height)
+        let embedder = WatermarkEmbedder(key: Self.key, markId: 0x5eed, width: width, height: height, strength: 0.5)
+        for frame in 0..<8 {
+            var plane = Self.picture(width: width, height: height, frame: frame, seed: 3)
+            plane.withUnsafeMutableBufferPointer { buffer in
+                embedder.embed(luma: buffer.baseAddress!, stride: width)
+                accumulator.add(luma: buffer.baseAddress!, stride: width)
+            }
+        }
+        let result = WatermarkDetector(key: Self.key).detect(accumulator)
+        #expect(result.markId == 0x5eed)
+    }
 }
