@@ -13,8 +13,8 @@
 public final class WatermarkEmbedder {
     public let width: Int
     public let height: Int
-    /// Amplitude relative to the calibrated mask (1): 0.5 adds a quarter of the energy. The
-    /// frame-wide caps still apply above 1.
+    /// Amplitude relative to the calibrated mask, 0...1 (clamped), applied after the frame-wide
+    /// caps: 0.5 adds a quarter of the energy.
     public let strength: Float
     /// The bilinear ±1 pattern at full frame size.
     private let pattern: [Float]
@@ -39,7 +39,7 @@ public final class WatermarkEmbedder {
     public init(key: WatermarkKey, markId: UInt64, width: Int, height: Int, strength: Float = 1) {
         self.width = width
         self.height = height
-        self.strength = strength
+        self.strength = min(max(strength, 0), 1)
         let layout = WatermarkLayout(key: key)
         let tile = layout.tile(markId: markId)
         let cell = WatermarkLayout.cellSize(width: width, height: height)
@@ -136,10 +136,10 @@ public final class WatermarkEmbedder {
                 }
             }
             // The frame-wide cap, then weights as multipliers of the pattern.
-            let energyScale = strength * strength
-            let meanEnergy = energyScale * totalEnergy / Float(width * height), meanLoss = energyScale * totalLoss / Float(width * height)
-            let capScale = energyScale * min(meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1,
-                                             meanLoss > Self.ssimLossBudget ? Self.ssimLossBudget / meanLoss : 1)
+            // `strength` scales what the caps allow, so a strength below 1 always weakens the mark.
+            let meanEnergy = totalEnergy / Float(width * height), meanLoss = totalLoss / Float(width * height)
+            let capScale = strength * strength * min(meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1,
+                                                     meanLoss > Self.ssimLossBudget ? Self.ssimLossBudget / meanLoss : 1)
             for i in 0..<(blocksX * blocksY) { blockWeights[i] = (blockWeights[i] * capScale / patternEnergy).squareRoot() }
             // Pass 2: add the weighted pattern.
             for blockRow in 0..<blocksY {
