@@ -114,44 +114,52 @@ public final class Evaluator {
     /// copy carrying the mark, as `stamp` would add it before encoding (SSIM on every 4th frame).
     public static func layerQuality(input: URL, key: WatermarkKey, markId: UInt64, strength: Float) throws -> (Double, Double) {
         let reader = try FrameReader(url: input)
-        let embedder = WatermarkEmbedder(key: key, markId: markId, width: reader.info.width, height: reader.info.height, strength: strength)
-        var squared = 0.0, pixels = 0.0, ssim = 0.0, frames = 0
-        var marked = [UInt8]()
+        let width = reader.info.width, height = reader.info.height
+        let embedder = WatermarkEmbedder(key: key, markId: markId, width: width, height: height, strength: strength)
+        var tally = QualityTally()
+        var marked = [UInt8](repeating: 0, count: width * height)
         while let frame = try reader.next() {
-            let width = frame.width, height = frame.height
+            // As in `Stamper`: frames of another size are not marked.
+            guard frame.width == width, frame.height == height else { continue }
             frame.withLuma { luma, stride in
-                marked = [UInt8](repeating: 0, count: width * height)
                 marked.withUnsafeMutableBufferPointer { copy in
                     for y in 0..<height { (copy.baseAddress! + y * width).update(from: luma + y * stride, count: width) }
                     embedder.embed(luma: copy.baseAddress!, stride: width)
-                    squared += ImageQuality.squaredError(luma, stride, copy.baseAddress!, width, width: width, height: height)
-                    if frames % 4 == 0 { ssim += ImageQuality.ssim(luma, stride, copy.baseAddress!, width, width: width, height: height) }
+                    tally.add(luma, stride, copy.baseAddress!, width, width: width, height: height)
                 }
             }
-            pixels += Double(width * height)
-            frames += 1
         }
-        guard frames > 0 else { return (0, 0) }
-        return (ImageQuality.psnr(meanSquaredError: squared / pixels), ssim / Double((frames + 3) / 4))
+        return tally.result ?? (0, 0)
     }
 
     /// Luma PSNR and SSIM of `a` against `b` over their common frames; nil when sizes differ.
     public static func compare(_ a: URL, _ b: URL) throws -> (Double, Double)? {
         let ra = try FrameReader(url: a), rb = try FrameReader(url: b)
         guard ra.info.width == rb.info.width, ra.info.height == rb.info.height else { return nil }
-        var squared = 0.0, pixels = 0.0, ssim = 0.0, frames = 0
+        var tally = QualityTally()
         while let fa = try ra.next(), let fb = try rb.next() {
             guard fa.width == fb.width, fa.height == fb.height else { return nil }
             fa.withLuma { pa, sa in
-                fb.withLuma { pb, sb in
-                    squared += ImageQuality.squaredError(pa, sa, pb, sb, width: fa.width, height: fa.height)
-                    if frames % 4 == 0 { ssim += ImageQuality.ssim(pa, sa, pb, sb, width: fa.width, height: fa.height) }
-                }
+                fb.withLuma { pb, sb in tally.add(pa, sa, pb, sb, width: fa.width, height: fa.height) }
             }
-            pixels += Double(fa.width * fa.height)
-            frames += 1
         }
-        guard frames > 0 else { return nil }
-        return (ImageQuality.psnr(meanSquaredError: squared / pixels), ssim / Double((frames + 3) / 4))
+        return tally.result
+    }
+}
+
+/// Running luma PSNR (every frame) and SSIM (every 4th frame, which is plenty and 4x cheaper).
+struct QualityTally {
+    private var squared = 0.0, pixels = 0.0, ssim = 0.0, frames = 0
+
+    mutating func add(_ a: UnsafePointer<UInt8>, _ strideA: Int, _ b: UnsafePointer<UInt8>, _ strideB: Int, width: Int, height: Int) {
+        squared += ImageQuality.squaredError(a, strideA, b, strideB, width: width, height: height)
+        if frames % 4 == 0 { ssim += ImageQuality.ssim(a, strideA, b, strideB, width: width, height: height) }
+        pixels += Double(width * height)
+        frames += 1
+    }
+
+    /// (PSNR dB, SSIM), nil before any frame.
+    var result: (Double, Double)? {
+        frames > 0 ? (ImageQuality.psnr(meanSquaredError: squared / pixels), ssim / Double((frames + 3) / 4)) : nil
     }
 }

@@ -17,8 +17,8 @@ import Darwin
 ///    Gaussian tail probability, multiplied by the number of hypotheses searched.
 /// 5. At the peak, each data cell's soft value (read with either reference shape) feeds a list
 ///    Viterbi decoder; the first of the 2 x 8 best readings whose CRC-16 holds is the mark id,
-///    and multiplies the probability by rank x 2^-16. The data cells' agreement with that reading is further evidence (Fisher's
-///    method, see `payloadAgreementZ`).
+///    and multiplies the probability by rank x 2^-16. The data cells' agreement with that
+///    reading is further evidence (Fisher's method, see `payloadAgreementZ`).
 public struct WatermarkDetector: Sendable {
     public static let binsPerCell = 4
     /// How many of each decoder's best readings may be checked against the CRC (two decoders, one
