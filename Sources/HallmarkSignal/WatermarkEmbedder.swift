@@ -5,11 +5,13 @@
 /// scaling) and repeated over the frame.
 ///
 /// Its strength follows a structural-similarity mask per 8x8 block: the variance added to a block
-/// is `0.03·2σ² + 0.0085·C2` (σ² the block's variance, C2 SSIM's stabilising constant), at most
-/// 6² — an SSIM loss below 1 % in flat areas, where a pattern would show, and up to 3 % in
-/// texture, which hides it and which compression keeps. Two frame-wide caps then scale the whole
-/// frame down when needed: mean added energy at most a PSNR of 43 dB, mean predicted SSIM loss
-/// at most 1.4 %.
+/// is `0.05·2σ² + 0.0085·C2` (σ² the block's variance, C2 SSIM's stabilising constant), at most
+/// 7² — texture hides the pattern and compression keeps it there. Flat blocks (σ² < 1) get the
+/// `0.0085·C2` floor only when the frame has too little texture to carry the mark: a faint
+/// pattern on flat areas costs the encoder far more than it adds (x264 spends about 5 % more CPU
+/// on it, see `scripts/encoder-cost.sh`), so frames with texture leave them untouched. Two
+/// frame-wide caps then scale the whole frame down when needed: mean added energy at most a PSNR
+/// of 43 dB, mean predicted SSIM loss at most 1.4 %.
 public final class WatermarkEmbedder {
     public let width: Int
     public let height: Int
@@ -22,9 +24,15 @@ public final class WatermarkEmbedder {
     private let patternEnergy: Float
     private static let block = 8
     /// Added variance per block as a fraction of the block's `2·σ²` ...
-    static let ssimFraction: Float = 0.03
+    static let ssimFraction: Float = 0.05
     /// ... plus this fraction of C2: lower, so that flat areas carry less than textured ones.
     static let flatFraction: Float = 0.0085
+    /// Blocks of a lower variance are flat: marked only in frames without enough texture.
+    static let flatVariance: Float = 1
+    /// Share of the frame in textured blocks above which flat blocks stay unmarked; below it they
+    /// get part of their floor, all of it in a frame without texture. (The detector needs the
+    /// mark spread over the frame: a few edges, as in colour bars, are not enough.)
+    static let textureGoal: Float = 0.4
     /// SSIM's C2 for 8-bit video, (0.03·255)².
     static let c2: Float = 58.5225
     /// Mean added energy allowed per frame: PSNR 43 dB.
@@ -34,7 +42,10 @@ public final class WatermarkEmbedder {
     /// block part of it is a shift of the mean, so measured losses are about half of it.
     static let ssimLossBudget: Float = 0.014
     /// Largest added RMS in any block, in luma levels.
-    static let maximumRMS: Float = 6
+    static let maximumRMS: Float = 7
+    /// How much of their floor flat blocks get, 0...1, smoothed over frames so that flat areas
+    /// never flicker as the amount of texture changes.
+    private var flatWeight: Float?
 
     public init(key: WatermarkKey, markId: UInt64, width: Int, height: Int, strength: Float = 1) {
         self.width = width
@@ -81,10 +92,12 @@ public final class WatermarkEmbedder {
         return out
     }
 
-    /// The variance to add to a block of variance `variance` and mean level `meanLevel`.
+    /// The variance to add to a block of variance `variance` and mean level `meanLevel`, when flat
+    /// blocks get `flatWeight` of their floor.
     @inline(__always)
-    static func targetVariance(variance: Float, meanLevel: Float) -> Float {
-        var target = min(maximumRMS * maximumRMS, ssimFraction * 2 * variance + flatFraction * c2)
+    static func targetVariance(variance: Float, meanLevel: Float, flatWeight: Float = 1) -> Float {
+        let floor = variance < flatVariance ? flatWeight * flatFraction * c2 : flatFraction * c2
+        var target = min(maximumRMS * maximumRMS, ssimFraction * 2 * variance + floor)
         // Dark areas show a pattern more readily than SSIM predicts.
         if meanLevel < 40 { target *= 0.35 + 0.65 * meanLevel / 40 }
         return target
@@ -103,13 +116,15 @@ public final class WatermarkEmbedder {
         // The loops below are kept simple (unsafe pointers over whole rows, no branches or trapping
         // conversions inside) so that the optimiser vectorises them.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * width) { columnStatistics in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: blocksX * blocksY + width) { weightStorage in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * blocksX * blocksY + width) { blockStorage in
         pattern.withUnsafeBufferPointer { pattern in
             let sums = columnStatistics.baseAddress!, squares = sums + width
-            let blockWeights = weightStorage.baseAddress!, rowWeights = blockWeights + blocksX * blocksY
+            let blockCount = blocksX * blocksY
+            let blockWeights = blockStorage.baseAddress!, blockVariances = blockWeights + blockCount
+            let blockMeans = blockVariances + blockCount, rowWeights = blockMeans + blockCount
             let pattern = pattern.baseAddress!
-            // Pass 1: per block, the variance to add.
-            var totalEnergy: Float = 0, totalLoss: Float = 0
+            // Pass 1: per block, the statistics of the unmarked picture, and the textured area.
+            var texturedArea: Float = 0
             for blockRow in 0..<blocksY {
                 let by = blockRow * block, rows = min(block, height - by)
                 sums.update(repeating: 0, count: width)
@@ -129,8 +144,23 @@ public final class WatermarkEmbedder {
                     let area = Float(rows * columns)
                     let mean = Float(sum) / area
                     let variance = max(0, Float(square) / area - mean * mean)
-                    let target = Self.targetVariance(variance: variance, meanLevel: mean)
-                    blockWeights[blockRow * blocksX + blockColumn] = target
+                    let index = blockRow * blocksX + blockColumn
+                    blockVariances[index] = variance
+                    blockMeans[index] = mean
+                    if variance >= Self.flatVariance { texturedArea += area }
+                }
+            }
+            let flatWeight = updateFlatWeight(texturedShare: texturedArea / Float(width * height))
+            // The variance to add per block, and what it costs against the two caps.
+            var totalEnergy: Float = 0, totalLoss: Float = 0
+            for blockRow in 0..<blocksY {
+                let rows = Float(min(block, height - blockRow * block))
+                for blockColumn in 0..<blocksX {
+                    let index = blockRow * blocksX + blockColumn
+                    let area = rows * Float(min(block, width - blockColumn * block))
+                    let variance = blockVariances[index]
+                    let target = Self.targetVariance(variance: variance, meanLevel: blockMeans[index], flatWeight: flatWeight)
+                    blockWeights[index] = target
                     totalEnergy += target * area
                     totalLoss += target / (2 * variance + Self.c2) * area
                 }
@@ -140,7 +170,7 @@ public final class WatermarkEmbedder {
             let meanEnergy = totalEnergy / Float(width * height), meanLoss = totalLoss / Float(width * height)
             let capScale = strength * strength * min(meanEnergy > Self.energyCap ? Self.energyCap / meanEnergy : 1,
                                                      meanLoss > Self.ssimLossBudget ? Self.ssimLossBudget / meanLoss : 1)
-            for i in 0..<(blocksX * blocksY) { blockWeights[i] = (blockWeights[i] * capScale / patternEnergy).squareRoot() }
+            for i in 0..<blockCount { blockWeights[i] = (blockWeights[i] * capScale / patternEnergy).squareRoot() }
             // Pass 2: add the weighted pattern.
             for blockRow in 0..<blocksY {
                 let by = blockRow * block, rows = min(block, height - by)
@@ -153,6 +183,16 @@ public final class WatermarkEmbedder {
                 }
             }
         }}}
+    }
+
+    /// The share of their floor that flat blocks get in this frame: none when textured blocks
+    /// cover `textureGoal` of the frame or more, all of it when there is no texture; an
+    /// exponential average over about ten frames, starting from the first frame's value.
+    private func updateFlatWeight(texturedShare: Float) -> Float {
+        let wanted = min(1, max(0, 1 - texturedShare / Self.textureGoal))
+        let weight = flatWeight.map { 0.9 * $0 + 0.1 * wanted } ?? wanted
+        flatWeight = weight
+        return weight
     }
 
     /// `UInt8(max(0, min(255, value.rounded())))`, without a branch or trapping conversion (the
