@@ -125,6 +125,13 @@ public final class Verifier: @unchecked Sendable {
         }
         let decoded = Date()
         guard let first = windows.first?.accumulator else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
+        // The visible mark is looked for on another core while the watermark is detected, with the
+        // default mark; only a clip whose registry record names another mark is checked again below.
+        let defaultMark = VisibleMark(content: .text(VisibleMark.defaultText))
+        let visibleGroup = DispatchGroup()
+        nonisolated(unsafe) var visibleWithDefault: VerificationReport.VisibleWatermark?
+        let visibleSamples = samples
+        DispatchQueue.global().async(group: visibleGroup) { visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: visibleSamples) }
         let accumulator = FrameAccumulator(sourceWidth: first.sourceWidth, sourceHeight: first.sourceHeight)
         for window in windows { accumulator.add(window.accumulator) }
 
@@ -149,16 +156,12 @@ public final class Verifier: @unchecked Sendable {
         let (trace, record) = attribution.trace(whole: result, windows: windowResults)
 
         // Visible mark: the one recorded for this clip, else the default label.
-        var mark = VisibleMark(content: .text(VisibleMark.defaultText))
+        var mark = defaultMark
         if let description = record?.visibleMark, let recorded = try? JSONDecoder().decode(VisibleMark.self, from: Data(description.utf8)) {
             mark = recorded
         }
-        let visible: VerificationReport.VisibleWatermark
-        if let first = samples.first, let visibleDetector = VisibleMarkDetector(mark: mark, width: first.width * 2, height: first.height * 2) {
-            visible = visibleDetector.detect(samples.filter { $0.width == first.width && $0.height == first.height })
-        } else {
-            visible = .init(detected: false, text: nil, positions: [], note: mark.content == .none ? "this clip was stamped without a visible mark" : "frames too small to check")
-        }
+        visibleGroup.wait()
+        let visible = mark == defaultMark ? visibleWithDefault! : Self.visibleWatermark(mark: mark, samples: samples)
         progress?(1)
         let checkedVisible = Date()
         manifestGroup.wait()
@@ -174,6 +177,14 @@ public final class Verifier: @unchecked Sendable {
             analysisSeconds: Date().timeIntervalSince(started),
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return VerificationDetails(report: report, detection: result, thumbnails: Self.thumbnails(samples))
+    }
+
+    /// Whether `mark` shows in the sampled frames, and where.
+    static func visibleWatermark(mark: VisibleMark, samples: [VisibleMarkDetector.Sample]) -> VerificationReport.VisibleWatermark {
+        if let first = samples.first, let detector = VisibleMarkDetector(mark: mark, width: first.width * 2, height: first.height * 2) {
+            return detector.detect(samples.filter { $0.width == first.width && $0.height == first.height })
+        }
+        return .init(detected: false, text: nil, positions: [], note: mark.content == .none ? "this clip was stamped without a visible mark" : "frames too small to check")
     }
 
     /// Up to four evenly spaced samples as grey PNGs, at most 320 pixels wide.
