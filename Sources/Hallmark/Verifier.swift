@@ -87,12 +87,6 @@ public final class Verifier: @unchecked Sendable {
         var nextSampleTime = 0.0
         var index = 0
         var lastProgress = Date.distantPast
-        // Near the end of a long clip the whole-clip search starts on the frames so far, on another
-        // core, so that the last frames only confirm it (see `detectWhole`).
-        let detector = WatermarkDetector(key: key, threshold: options.threshold)
-        let earlySearch = DispatchGroup()
-        nonisolated(unsafe) var early: DetectionResult?
-        var earlyStarted = info.duration < 3
         do {
             while let frame = try reader.next() {
                 if cancellation?.isCancelled == true { throw HallmarkError(.cancelled, "interrupted") }
@@ -113,13 +107,6 @@ public final class Verifier: @unchecked Sendable {
                     if let window = windows.last, frame.width == window.accumulator.sourceWidth, frame.height == window.accumulator.sourceHeight {
                         frame.withLuma { window.accumulator.add(luma: $0, stride: $1) }
                         window.end = max(window.end, frame.time + 1 / rate)
-                    }
-                    if !earlyStarted, frame.time >= 0.85 * info.duration, let first = windows.first?.accumulator {
-                        earlyStarted = true
-                        // A copy: the decoding goes on adding to the windows.
-                        nonisolated(unsafe) let sofar = FrameAccumulator(sourceWidth: first.sourceWidth, sourceHeight: first.sourceHeight)
-                        for window in windows { sofar.add(window.accumulator) }
-                        DispatchQueue.global().async(group: earlySearch) { early = detector.detect(sofar) }
                     }
                 }
                 if frame.time >= nextSampleTime && samples.count < 60 {
@@ -148,8 +135,8 @@ public final class Verifier: @unchecked Sendable {
         let accumulator = FrameAccumulator(sourceWidth: first.sourceWidth, sourceHeight: first.sourceHeight)
         for window in windows { accumulator.add(window.accumulator) }
 
-        earlySearch.wait()
-        let result = Self.detectWhole(accumulator, detector: detector, early: early)
+        let detector = WatermarkDetector(key: key, threshold: options.threshold)
+        let result = detector.detect(accumulator)
         let detectedWhole = Date()
         let watermark = watermarkSection(result, accumulator: accumulator)
         // Each window on its own, with the tiling found over the whole clip.
@@ -190,17 +177,6 @@ public final class Verifier: @unchecked Sendable {
             analysisSeconds: Date().timeIntervalSince(started),
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return VerificationDetails(report: report, detection: result, thumbnails: Self.thumbnails(samples))
-    }
-
-    /// The whole clip's detection. With an early search (over most of the frames), its choice of
-    /// tiling, shift, orientation and reference is checked on all frames, counting every hypothesis
-    /// that search tried; only if that does not reach the threshold does the full search run again.
-    /// Either way the p-value is doubled: two procedures could each have declared a detection.
-    static func detectWhole(_ accumulator: FrameAccumulator, detector: WatermarkDetector, early: DetectionResult?) -> DetectionResult {
-        guard let early, let choice = early.choice else { return detector.detect(accumulator) }
-        var result = detector.detect(accumulator, guide: choice, searchedHypotheses: early.hypotheses)
-        if !result.detected { result = detector.detect(accumulator) }
-        return result.withPValueScaled(by: 2, threshold: detector.threshold)
     }
 
     /// Whether `mark` shows in the sampled frames, and where.

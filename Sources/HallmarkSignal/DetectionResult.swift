@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What the detector concluded from a set of frames.
 public struct DetectionResult: Sendable, Codable {
     /// True when the false-positive probability is at or below the threshold.
@@ -38,17 +32,6 @@ public struct DetectionResult: Sendable, Codable {
     /// When the CRC holds: the data cells' agreement with the decoded codeword, in standard
     /// deviations of an empirical null (see `WatermarkDetector`).
     public var payloadZ: Double? = nil
-
-    /// The same result with its p-value multiplied by `factor` (capped at 1) and the verdict
-    /// redone against `threshold`.
-    public func withPValueScaled(by factor: Double, threshold: Double) -> DetectionResult {
-        var scaled = self
-        scaled.log10PValue = min(0, log10PValue + log10(factor))
-        scaled.pValue = pow(10, scaled.log10PValue)
-        scaled.detected = scaled.pValue <= threshold
-        scaled.markId = scaled.detected && crcValid ? candidateMarkId : nil
-        return scaled
-    }
 
     public static func nothing(frames: Int) -> DetectionResult {
         DetectionResult(detected: false, markId: nil, candidateMarkId: 0, crcValid: false, pValue: 1,

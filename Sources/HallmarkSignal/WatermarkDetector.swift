@@ -45,10 +45,8 @@ public struct WatermarkDetector: Sendable {
     /// - Parameter guide: search only this tiling, orientation and reference (time windows reuse the
     ///   whole clip's choice); the p-value still counts every orientation and reference, so it
     ///   stays conservative.
-    /// - Parameter searchedHypotheses: the hypotheses the guide was chosen among, when it was
-    ///   chosen on (part of) the same frames: the p-value counts them all, however the guide came.
     public func detect(_ accumulator: FrameAccumulator, lattices: [Lattice]? = nil, includeNominal: Bool = true,
-                       guide: SearchChoice? = nil, searchedHypotheses: Double? = nil) -> DetectionResult {
+                       guide: SearchChoice? = nil) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
         let image = Self.removeBlockGrid(Self.clipOutliers(accumulator.mean), width: accumulator.width, height: accumulator.height)
@@ -89,7 +87,7 @@ public struct WatermarkDetector: Sendable {
             searches.set(index, best)
         }
         let best = searches.values.compactMap { $0 }.max { $0.z < $1.z }
-        let hypotheses = max(searchedHypotheses ?? 0, Double(candidates.count * ReferenceShape.allCases.count) * 8 * Double(Self.grid * Self.grid))
+        let hypotheses = Double(candidates.count * ReferenceShape.allCases.count) * 8 * Double(Self.grid * Self.grid)
         return decode(best!, hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
     }
 
