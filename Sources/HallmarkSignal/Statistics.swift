@@ -9,6 +9,27 @@ public enum Statistics {
     /// Above this z, `erfc` is close to underflow and the continued fraction takes over.
     private static let millsRatioThreshold = 30.0
 
+    /// The value of rank `rank` (0-based) in ascending order: what `values.sorted()[rank]` gives,
+    /// in linear expected time. Reorders `values`.
+    static func select(_ values: inout [Float], rank: Int) -> Float {
+        precondition(rank >= 0 && rank < values.count)
+        var low = 0, high = values.count - 1
+        while low < high {
+            // Median of three as the pivot, then a three-way partition (equal values are common).
+            let middle = low + (high - low) / 2
+            let pivot = max(min(values[low], values[middle]), min(max(values[low], values[middle]), values[high]))
+            var less = low, index = low, greater = high
+            while index <= greater {
+                if values[index] < pivot { values.swapAt(less, index); less += 1; index += 1 }
+                else if values[index] > pivot { values.swapAt(index, greater); greater -= 1 }
+                else { index += 1 }
+            }
+            // Now values[low..<less] < pivot, values[less...greater] == pivot, the rest > pivot.
+            if rank < less { high = less - 1 } else if rank > greater { low = greater + 1 } else { return pivot }
+        }
+        return values[rank]
+    }
+
     /// P(Z ≥ z) for a standard normal Z; relative accuracy holds until erfc underflows (z ≈ 37.5 → 0).
     public static func normalUpperTail(_ z: Double) -> Double {
         0.5 * erfc(z / 2.0.squareRoot())

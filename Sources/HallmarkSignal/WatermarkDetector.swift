@@ -103,8 +103,7 @@ public struct WatermarkDetector: Sendable {
         var i = 0
         while i < image.count { if image[i] != 0 { sample.append(abs(image[i])) }; i += step }
         guard !sample.isEmpty else { return image }
-        sample.sort()
-        let sigma = sample[sample.count / 2] * 1.4826
+        let sigma = Statistics.select(&sample, rank: sample.count / 2) * 1.4826
         guard sigma > 0 else { return image }
         let limit = 2.5 * sigma
         return image.map { max(-limit, min(limit, $0)) }
@@ -190,34 +189,49 @@ public struct WatermarkDetector: Sendable {
     static func renderBins(_ cells: [Float], cellPixels: Double, shape: ReferenceShape) -> [Float] {
         let side = WatermarkLayout.side, s = binsPerCell, g = grid
         let step = 1 / max(cellPixels, 0.5)
-        func pattern(_ u: Double, _ v: Double) -> Double {
-            let uu = u - 0.5, vv = v - 0.5
-            let u0 = uu.rounded(.down), v0 = vv.rounded(.down)
-            let fu = uu - u0, fv = vv - v0
-            let c0 = ((Int(u0) % side) + side) % side, c1 = (c0 + 1) % side
-            let r0 = ((Int(v0) % side) + side) % side, r1 = (r0 + 1) % side
-            let top = Double(cells[r0 * side + c0]) * (1 - fu) + Double(cells[r0 * side + c1]) * fu
-            let bottom = Double(cells[r1 * side + c0]) * (1 - fu) + Double(cells[r1 * side + c1]) * fu
-            return top * (1 - fv) + bottom * fv
+        // The bilinear pattern at (u, v), in cells, is separable in where it reads: per coordinate,
+        // the two cell indices and the weight of the second. Every coordinate the bins sample is
+        // `(bin + (sub + 0.5) / 2) / s + offset * step` for offset -1, 0, 1, so the lookups are
+        // computed once per axis (the same arithmetic as evaluating the pattern point by point).
+        struct Tap { var lo: Int; var hi: Int; var weight: Double }
+        func tap(_ u: Double) -> Tap {
+            let uu = u - 0.5, u0 = uu.rounded(.down)
+            let lo = ((Int(u0) % side) + side) % side
+            return Tap(lo: lo, hi: (lo + 1) % side, weight: uu - u0)
+        }
+        let sub = 2
+        // taps[(bin * sub + subSample) * 3 + offset + 1]
+        var taps = [Tap](repeating: Tap(lo: 0, hi: 0, weight: 0), count: g * sub * 3)
+        for bin in 0..<g {
+            for a in 0..<sub {
+                let u = (Double(bin) + (Double(a) + 0.5) / Double(sub)) / Double(s)
+                for offset in -1...1 { taps[(bin * sub + a) * 3 + offset + 1] = tap(u + Double(offset) * step) }
+            }
+        }
+        let values = cells.map(Double.init)
+        func pattern(_ column: Tap, _ row: Tap) -> Double {
+            let top = values[row.lo * side + column.lo] * (1 - column.weight) + values[row.lo * side + column.hi] * column.weight
+            let bottom = values[row.hi * side + column.lo] * (1 - column.weight) + values[row.hi * side + column.hi] * column.weight
+            return top * (1 - row.weight) + bottom * row.weight
         }
         // Each bin is the mean over its area (as folding averages the pixels that land in it),
         // sampled 2x2 times.
-        let sub = 2
         var out = [Float](repeating: 0, count: g * g)
         for i in 0..<g {
             for j in 0..<g {
                 var total = 0.0
                 for a in 0..<sub {
-                    let v = (Double(i) + (Double(a) + 0.5) / Double(sub)) / Double(s)
+                    let rows = (i * sub + a) * 3
                     for b in 0..<sub {
-                        let u = (Double(j) + (Double(b) + 0.5) / Double(sub)) / Double(s)
+                        let columns = (j * sub + b) * 3
+                        let centre = pattern(taps[columns + 1], taps[rows + 1])
                         if shape == .smooth {
-                            total += pattern(u, v)
+                            total += centre
                             continue
                         }
                         var neighbourhood = 0.0
-                        for dy in -1...1 { for dx in -1...1 { neighbourhood += pattern(u + Double(dx) * step, v + Double(dy) * step) } }
-                        total += pattern(u, v) - neighbourhood / 9
+                        for dy in 0..<3 { for dx in 0..<3 { neighbourhood += pattern(taps[columns + dx], taps[rows + dy]) } }
+                        total += centre - neighbourhood / 9
                     }
                 }
                 out[i * g + j] = Float(total / Double(sub * sub))

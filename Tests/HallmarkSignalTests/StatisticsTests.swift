@@ -1,5 +1,5 @@
 import Testing
-import HallmarkSignal
+@testable import HallmarkSignal
 
 @Suite struct StatisticsTests {
     static func isClose(_ a: Double, _ b: Double, relative: Double) -> Bool {
@@ -102,5 +102,19 @@ import HallmarkSignal
         let lnTail = Statistics.logBinomialUpperTail(successes: 8000, trials: 10_000, p: 0.5)
         #expect(abs(lnTail - -1931.7678609072445) < 1e-9)
         #expect(Statistics.binomialUpperTail(successes: 8000, trials: 10_000, p: 0.5) == 0)
+    }
+
+    @Test func selectionAgreesWithSorting() {
+        var random = KeyedRandom(key: [UInt8](repeating: 7, count: 32), domain: "select")
+        for count in [1, 2, 3, 10, 101, 1000] {
+            for levels in [3, 1000] {  // many duplicates, then few
+                let values = (0..<count).map { _ in Float(Int(random.nextUnit() * Double(levels))) / 7 }
+                let sorted = values.sorted()
+                for rank in Set([0, count / 2, count - 1, count / 3]) {
+                    var scratch = values
+                    #expect(Statistics.select(&scratch, rank: rank) == sorted[rank], "count \(count), rank \(rank)")
+                }
+            }
+        }
     }
 }
