@@ -7,4 +7,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     pkg-config ffmpeg libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev \
-    libssl-dev libsqlite3-dev libpq-dev postgresql fonts-dejavu-core python3-venv chromium >/dev/null
+    libssl-dev openssl ca-certificates libsqlite3-dev libpq-dev postgresql fonts-dejavu-core python3-venv chromium >/dev/null

@@ -13,18 +13,28 @@ struct Attribution {
     let windowCount: Int
     let registrySize: Int
 
-    init(registry: (any MarkRegistry)?, windowCount: Int) {
+    /// - Throws: a configuration error when the registry cannot be read: a failed count would
+    ///   understate the false-attribution probability, a failed lookup would read as "not issued".
+    init(registry: (any MarkRegistry)?, windowCount: Int) throws {
         self.registry = registry
         self.windowCount = max(1, windowCount)
-        registrySize = (try? registry?.count()) ?? 0
+        do {
+            registrySize = try registry?.count() ?? 0
+        } catch {
+            throw HallmarkError(.configuration, "registry: cannot count the issued marks: \(error)")
+        }
     }
 
-    private func lookup(_ id: UInt64) -> MarkRecord? {
+    private func lookup(_ id: UInt64) throws -> MarkRecord? {
         guard let registry else { return nil }
-        return (try? registry.record(markId: id)) ?? nil
+        do {
+            return try registry.record(markId: id)
+        } catch {
+            throw HallmarkError(.configuration, "registry: cannot look up mark \(MarkID.hex(id)): \(error)")
+        }
     }
 
-    func trace(whole: DetectionResult, windows: [(TimeWindow, DetectionResult)]) -> (VerificationReport.Trace, MarkRecord?) {
+    func trace(whole: DetectionResult, windows: [(DecodedClip.Window, DetectionResult)]) throws -> (VerificationReport.Trace, MarkRecord?) {
         var trace = VerificationReport.Trace(account: nil, clipLabel: nil, issuedAt: nil, markId: nil, falseAttributionProbability: nil,
                                              registryMarks: registry == nil ? nil : registrySize, note: nil,
                                              accounts: [], windows: [], candidate: nil)
@@ -35,7 +45,7 @@ struct Attribution {
             var entry = VerificationReport.TraceWindow(
                 start: window.start, end: window.end, account: nil, markId: nil, falseAttributionProbability: nil,
                 detected: result.detected, pValue: result.pValue, syncScore: result.syncZ, framesAnalyzed: result.framesAnalyzed, note: nil)
-            if let id = result.markId, let record = lookup(id) {
+            if let id = result.markId, let record = try lookup(id) {
                 entry.account = record.account
                 entry.markId = MarkID.hex(id)
                 entry.falseAttributionProbability = min(1, result.pValue * scale * Double(windowCount))
@@ -57,7 +67,7 @@ struct Attribution {
         // The whole clip.
         if let id = whole.markId {
             trace.markId = MarkID.hex(id)
-            if let record = lookup(id) {
+            if let record = try lookup(id) {
                 trace.account = record.account
                 trace.clipLabel = record.clipLabel
                 trace.issuedAt = ISO8601DateFormatter().string(from: record.createdAt)
@@ -75,7 +85,7 @@ struct Attribution {
             trace.account = account
             trace.markId = best?.markId
             trace.falseAttributionProbability = best?.falseAttributionProbability
-            let record = best?.markId.flatMap(MarkID.parse).flatMap(lookup)
+            let record = try best?.markId.flatMap(MarkID.parse).flatMap(lookup)
             trace.clipLabel = record?.clipLabel
             trace.issuedAt = record.map { ISO8601DateFormatter().string(from: $0.createdAt) }
             return (trace, record)
@@ -85,7 +95,7 @@ struct Attribution {
             return (trace, nil)
         }
         // Nothing attributed: show the best candidate as such, when its payload at least checks out.
-        if whole.crcValid, let record = lookup(whole.candidateMarkId) {
+        if whole.crcValid, let record = try lookup(whole.candidateMarkId) {
             trace.candidate = .init(markId: MarkID.hex(whole.candidateMarkId), account: record.account,
                                     falseAttributionProbability: min(1, whole.pValue * scale))
             trace.note = "evidence too weak to attribute; the best candidate is shown as such"

@@ -48,6 +48,8 @@ public enum ContentCredentials {
                     try home.ensureExists()
                     try DevelopmentPKI.create(in: directory)
                     created = true
+                } catch let error as C2PAError where error.code == .exists {
+                    // Another process created them a moment ago: use its keys.
                 } catch {
                     throw HallmarkError(.configuration, "cannot create development signing keys in \(directory.path): \(error)")
                 }
@@ -69,15 +71,36 @@ public enum ContentCredentials {
         }
     }
 
-    /// The PEM text of `path`, or of the home's development root CA when `path` is nil and it exists.
-    public static func trustAnchors(path: String?, home: HallmarkHome) throws -> String? {
+    /// The trust anchors a verifier uses, and how they were chosen (the report says so).
+    public struct TrustAnchors: Sendable {
+        public var pem: String?
+        public var description: String
+    }
+
+    /// The PEM bundle at `path` when given. Otherwise the home's development root, but only when
+    /// asked (`trustDevelopmentRoot`, the `--trust-dev-root` flag) or when the home was made by
+    /// `keys init --dev`: its private key sits beside it, so trusting it by default would let
+    /// anyone with this machine's files sign a "Trusted" manifest.
+    public static func trustAnchors(path: String?, home: HallmarkHome, trustDevelopmentRoot: Bool = false) throws -> TrustAnchors {
         if let path {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw HallmarkError(.configuration, "cannot read trust anchors at \(path)")
             }
-            return String(decoding: data, as: UTF8.self)
+            return TrustAnchors(pem: String(decoding: data, as: UTF8.self), description: "the trust anchors in \(path)")
         }
         let root = DevelopmentPKI.rootCertificateURL(in: home.keysDirectory)
-        return FileManager.default.contents(atPath: root.path).map { String(decoding: $0, as: UTF8.self) }
+        let reason = trustDevelopmentRoot ? "--trust-dev-root" : home.trustsDevelopmentRoot ? "this home was made by keys init --dev" : nil
+        if let reason, let data = FileManager.default.contents(atPath: root.path) {
+            return TrustAnchors(pem: String(decoding: data, as: UTF8.self),
+                                description: "the development root of \(home.directory.path) (\(reason)): for testing only")
+        }
+        return TrustAnchors(pem: nil, description: "none configured (--trust-anchors PEM): a valid signature reads as Valid, not Trusted")
     }
+}
+
+extension HallmarkHome {
+    /// Marks a home whose development root verifiers of this home trust (`keys init --dev`).
+    public var developmentTrustMarkerURL: URL { keysDirectory.appendingPathComponent("trust-dev-root") }
+
+    public var trustsDevelopmentRoot: Bool { FileManager.default.fileExists(atPath: developmentTrustMarkerURL.path) }
 }

@@ -45,7 +45,7 @@ public final class Evaluator {
 
     public init() {}
 
-    public func run(input: URL, workDirectory: URL, rowDone: ((EvaluationRow) -> Void)? = nil) throws -> EvaluationSummary {
+    public func run(input: URL, workDirectory: URL, rowDone: ((EvaluationRow) -> Void)? = nil) async throws -> EvaluationSummary {
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         // A fresh key per run; HALLMARK_EVAL_KEY (64 hex digits) pins one for development, so that
         // a change can be compared on the same key (report figures with fresh keys, not that one).
@@ -87,7 +87,7 @@ public final class Evaluator {
                     source = copy
                 }
                 let verifyStarted = Date()
-                let (report, detection) = try verifier.verifyWithDetails(source)
+                let (report, detection) = try await verifier.verifyWithDetails(source)
                 row.seconds = Date().timeIntervalSince(verifyStarted)
                 row.detected = report.watermark.detected
                 row.markIdCorrect = report.watermark.markId == result.markIdHex

@@ -21,11 +21,17 @@ public struct StampRequest: Sendable {
     public var generator: Generator
     /// The model that generated the clip, recorded in the manifest.
     public var model: String?
+    /// Groups the copies of one generation issued to several accounts (attribution then scores
+    /// them together). Default: the input file's SHA-256, which copies stamped from the same
+    /// file share.
+    public var sourceId: String?
 
     public init(input: URL, output: URL, account: String, label: String? = nil,
                 visibleMark: VisibleMark = VisibleMark(content: .text(VisibleMark.defaultText)),
                 encoder: EncoderSettings = .h264(), strength: Float = 1,
-                signing: SigningChoice = .development, generator: Generator = .hallmark, model: String? = nil) {
+                signing: SigningChoice = .development, generator: Generator = .hallmark, model: String? = nil,
+                sourceId: String? = nil) {
+        self.sourceId = sourceId
         self.signing = signing
         self.generator = generator
         self.model = model
@@ -54,8 +60,7 @@ public struct StampResult: Sendable {
 
 /// Stamps clips: visible mark, invisible spectral watermark carrying a fresh mark id, H.264 encode,
 /// a signed C2PA manifest (with the mark id as its soft binding), then the registry record.
-/// The output appears only when everything succeeded, and the registry changes only when the
-/// output is in place.
+/// The output appears only when everything succeeded, and never without its registry record.
 public final class Stamper: @unchecked Sendable {
     public let key: WatermarkKey
     public let registry: any MarkRegistry
@@ -80,63 +85,45 @@ public final class Stamper: @unchecked Sendable {
             throw HallmarkError(.configuration, "registry: \(error)")
         }
         self.init(key: key, registry: registry, home: home)
+        // Settle what stamps killed earlier left pending (never fatal: the stamp can go on).
+        _ = try? Deliveries.reconcile(registry)
     }
 
     public func stamp(_ request: StampRequest, progress: ((Double) -> Void)? = nil,
                       cancellation: Cancellation? = nil) throws -> StampResult {
         let account = request.account.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !account.isEmpty else { throw HallmarkError(.invalidInput, "--account must not be empty") }
+        let inputStatus: InputFile.Status
+        do { inputStatus = try InputFile.status(of: request.input.path) } catch let error as MediaError { throw error.asHallmarkError }
         let signingIdentity = try resolveIdentity(request.signing)
-        let output = try AtomicOutput(destination: request.output, input: request.input)
         if signingIdentity != nil, !["mp4", "mov", "m4v"].contains(request.output.pathExtension.lowercased()) {
             throw HallmarkError(.invalidInput, "Content Credentials need an MP4 or MOV output (.mp4, .mov, .m4v)")
         }
+        let output = try AtomicOutput(destination: request.output, input: request.input)
         // With a manifest, the encode goes to a scratch file that the signer then copies once.
-        let encoded = signingIdentity == nil ? output : try AtomicOutput(destination: request.output.deletingPathExtension().appendingPathExtension("unsigned.\(request.output.pathExtension)"), input: request.input)
+        let encoded = signingIdentity == nil ? output : try output.scratch()
         let transcoder: Transcoder
         do { transcoder = try Transcoder(input: request.input) } catch let error as MediaError { throw error.asHallmarkError }
+        if transcoder.isStillImage {
+            throw HallmarkError(.invalidInput, "\(request.input.path): is a still image (\(transcoder.info.container)), not a video")
+        }
 
         let markId: UInt64
         do { markId = try registry.unusedMarkId() } catch { throw HallmarkError(.configuration, "registry: \(error)") }
-        let info = transcoder.info
-        let embedder = WatermarkEmbedder(key: key, markId: markId, width: info.width, height: info.height, strength: request.strength)
-        let filter = request.visibleMark.filter(width: info.width, height: info.height)
+        let summary = try encode(transcoder, request: request, markId: markId, to: encoded.temporary, progress: progress, cancellation: cancellation)
+        try checkInputWasWhole(request.input, summary: summary, statusBefore: inputStatus)
 
-        let summary: TranscodeSummary
-        let started = Date()
-        var embedSeconds = 0.0
-        do {
-            summary = try transcoder.run(
-                to: encoded.temporary, filter: filter, encoder: request.encoder, copyAudio: true,
-                process: { frame in
-                    // Frames keep the input's size: the filters only draw on them.
-                    guard frame.width == embedder.width, frame.height == embedder.height else { return }
-                    let embedStarted = Date()
-                    try frame.withMutableLuma { embedder.embed(luma: $0, stride: $1) }
-                    embedSeconds += Date().timeIntervalSince(embedStarted)
-                },
-                progress: progress, cancellation: cancellation)
-        } catch let error as MediaError {
-            encoded.discard()
-            throw error.asHallmarkError
-        }
-
-        if ProcessInfo.processInfo.environment["HALLMARK_TIMING"] != nil {
-            FileHandle.standardError.write(Data(String(format: "transcode %.3fs, of which invisible mark %.3fs (%d frames)\n",
-                                                       Date().timeIntervalSince(started), embedSeconds, summary.framesEncoded).utf8))
-        }
         var manifest: [UInt8]? = nil
         if let signingIdentity {
+            // The manifest names no account: the mark id (its soft binding) is the opaque
+            // reference that only the registry resolves.
             let manifestRequest = ManifestRequest(
                 generatorName: request.generator.name, generatorVersion: request.generator.version,
-                title: request.label, softBindingMarkId: markId, model: request.model,
-                accountReference: account, clipLabel: request.label)
+                title: request.label, softBindingMarkId: markId, model: request.model, clipLabel: request.label)
             do {
                 manifest = try ManifestEmbedder.embed(input: encoded.temporary, output: output.temporary,
                                                       request: manifestRequest, identity: signingIdentity)
             } catch {
-                encoded.discard()
-                output.discard()
                 throw HallmarkError(.cannotWrite, "cannot embed the C2PA manifest: \(error)")
             }
             encoded.discard()
@@ -147,17 +134,78 @@ public final class Stamper: @unchecked Sendable {
         let record = MarkRecord(markId: markId, account: account, clipLabel: request.label,
                                 inputSHA256: inputHash, outputSHA256: outputHash, createdAt: Date(),
                                 visibleMark: request.visibleMark.registryDescription,
-                                manifest: manifest.map { Data($0) })
-        try output.commit()
+                                manifest: manifest.map { Data($0) },
+                                delivery: .pending, outputPath: output.destination.path,
+                                pendingOwner: Deliveries.owner(temporary: output.temporary),
+                                sourceId: request.sourceId ?? inputHash)
+        try deliver(output, record: record)
+        return StampResult(markId: markId, record: record, output: output.destination,
+                           framesEncoded: summary.framesEncoded, warnings: summary.warnings, manifest: manifest)
+    }
+
+    /// Decode, visible mark, invisible mark, encode.
+    private func encode(_ transcoder: Transcoder, request: StampRequest, markId: UInt64, to file: URL,
+                        progress: ((Double) -> Void)?, cancellation: Cancellation?) throws -> TranscodeSummary {
+        let info = transcoder.info
+        let embedder = WatermarkEmbedder(key: key, markId: markId, width: info.width, height: info.height, strength: request.strength)
+        let filter = request.visibleMark.filter(width: info.width, height: info.height)
+        let started = Date()
+        var embedSeconds = 0.0
+        let summary: TranscodeSummary
+        do {
+            summary = try transcoder.run(
+                to: file, filter: filter, encoder: request.encoder, copyAudio: true,
+                process: { frame in
+                    // Frames keep the input's size: the filters only draw on them.
+                    guard frame.width == embedder.width, frame.height == embedder.height else { return }
+                    let embedStarted = Date()
+                    try frame.withMutableLuma { embedder.embed(luma: $0, stride: $1) }
+                    embedSeconds += Date().timeIntervalSince(embedStarted)
+                },
+                progress: progress, cancellation: cancellation)
+        } catch let error as MediaError {
+            throw error.asHallmarkError
+        }
+        if ProcessInfo.processInfo.environment["HALLMARK_TIMING"] != nil {
+            FileHandle.standardError.write(Data(String(format: "transcode %.3fs, of which invisible mark %.3fs (%d frames)\n",
+                                                       Date().timeIntervalSince(started), embedSeconds, summary.framesEncoded).utf8))
+        }
+        return summary
+    }
+
+    /// A truncated input, or one that changed while it was read (still being copied), is refused:
+    /// a stamp of part of a clip would be registered as if it were the clip.
+    private func checkInputWasWhole(_ input: URL, summary: TranscodeSummary, statusBefore: InputFile.Status) throws {
+        if !summary.completeness.isComplete {
+            throw HallmarkError(.invalidInput, "\(input.path): the file is truncated or damaged (\(summary.completeness.detail ?? "it ended early")); nothing was stamped")
+        }
+        let after = try? InputFile.status(of: input.path)
+        if after != statusBefore {
+            throw HallmarkError(.invalidInput, "\(input.path): the file changed while it was read (is it still being copied?); nothing was stamped")
+        }
+    }
+
+    /// The registry record first (pending), then the output into place, then the record marked
+    /// delivered. If the registry cannot be written, nothing is renamed and an existing file at
+    /// the destination stays as it was; a process killed in between leaves a pending record that
+    /// `Deliveries.reconcile` settles, never an output without its record.
+    private func deliver(_ output: AtomicOutput, record: MarkRecord) throws {
         do {
             try registry.insert(record)
         } catch {
-            // Without its record the clip could not be traced: take it back.
-            try? FileManager.default.removeItem(at: output.destination)
-            throw HallmarkError(.cannotWrite, "registry: \(error)")
+            throw HallmarkError(.cannotWrite, "registry: \(error); nothing was written to \(output.destination.path)")
         }
-        return StampResult(markId: markId, record: record, output: output.destination,
-                           framesEncoded: summary.framesEncoded, warnings: summary.warnings, manifest: manifest)
+        Failpoint.hit("stamp.before-rename")
+        do {
+            try output.commit()
+        } catch {
+            try? registry.setDelivery(markId: record.markId, to: .notDelivered)
+            throw error
+        }
+        Failpoint.hit("stamp.after-rename")
+        // Should this fail, the record stays pending with its output in place; the next
+        // reconciliation sees the output and marks it delivered.
+        try? registry.setDelivery(markId: record.markId, to: .delivered)
     }
 
     private func resolveIdentity(_ choice: SigningChoice) throws -> SigningIdentity? {

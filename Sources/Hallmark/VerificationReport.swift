@@ -104,6 +104,8 @@ public struct VerificationReport: Sendable, Codable {
         public var softBindingMatchesWatermark: Bool?
         public var source: String?
         public var error: String?
+        /// Which trust anchors decided `Trusted`, in words.
+        public var trustAnchors: String
     }
 
     public var file: String
@@ -182,6 +184,7 @@ extension VerificationReport {
         var lines: [String] = []
         lines.append("file: \(file)")
         lines.append(String(format: "video: %dx%d, %.2f fps, %.1f s, %@", video.width, video.height, video.frameRate, video.duration, video.codec))
+        if !video.complete { lines.append("  warning: the file is incomplete (\(video.incompleteness ?? "it ends early")): only what is there was analysed") }
         if watermark.detected {
             lines.append("invisible watermark: DETECTED, mark id \(watermark.markId ?? "unreadable")")
         } else {
@@ -204,6 +207,7 @@ extension VerificationReport {
             lines.append("content credentials: \(manifest.validationState ?? "unknown")" + (manifest.recovered ? " (recovered from the registry: the file's own manifest was stripped)" : "")
                          + (manifest.signer.map { ", signed by \($0)" } ?? ""))
             if !manifest.statusCodes.isEmpty { lines.append("  failures: \(manifest.statusCodes.joined(separator: ", "))") }
+            lines.append("  trust anchors: \(manifest.trustAnchors)")
             if manifest.softBindingMatchesWatermark == false { lines.append("  warning: the manifest's soft binding names a different mark id than the watermark carries") }
         } else {
             lines.append("content credentials: none" + (manifest.error.map { " (\($0))" } ?? ""))

@@ -3,7 +3,6 @@ import HallmarkC2PA
 import HallmarkMedia
 import HallmarkRegistry
 import HallmarkSignal
-import Synchronization
 
 /// Options for `Verifier`.
 public struct VerifyOptions: Sendable {
@@ -18,6 +17,10 @@ public struct VerifyOptions: Sendable {
     public var command: String = ""
     /// PEM bundle of trusted C2PA roots; nil trusts none (manifests can then be `Valid`, not `Trusted`).
     public var trustAnchorsPEM: String?
+    /// How the trust anchors were chosen, in words (shown in reports).
+    public var trustAnchorsDescription: String?
+    /// Trust the home's development root (for testing: its private key is beside it).
+    public var trustDevelopmentRoot = false
 
     public init(threshold: Double = 1e-9, analysisRate: Double = 30) {
         self.threshold = threshold
@@ -25,8 +28,15 @@ public struct VerifyOptions: Sendable {
     }
 }
 
-/// Verifies a suspect video: invisible watermark, visible mark, and who the clip was issued to.
-public final class Verifier: @unchecked Sendable {
+/// Verifies a suspect video: invisible watermark, visible mark, Content Credentials, and who the
+/// clip was issued to.
+///
+/// `analyse` runs in stages: decode and accumulate; detect (the whole clip, then every time
+/// window in parallel); attribute through the registry; check the visible mark; assemble the
+/// report. The manifest is validated in a child task while the frames decode and the visible
+/// mark is matched while the watermark is detected; both are structured (`async let`), so when a
+/// stage throws, they are cancelled and awaited before the error leaves `analyse`.
+public struct Verifier: Sendable {
     public let key: WatermarkKey
     public let registry: (any MarkRegistry)?
     public let options: VerifyOptions
@@ -39,7 +49,7 @@ public final class Verifier: @unchecked Sendable {
 
     /// Opens the key and, if it exists, the registry of `home`. A missing key is an error (nothing
     /// can be detected without it); a missing registry only means nothing can be attributed.
-    public convenience init(home: HallmarkHome, registryLocation: RegistryLocation? = nil, options: VerifyOptions = VerifyOptions()) throws {
+    public init(home: HallmarkHome, registryLocation: RegistryLocation? = nil, options: VerifyOptions = VerifyOptions()) throws {
         let key = try WatermarkKeyStore.load(from: home.watermarkKeyURL)
         let location = registryLocation ?? .sqlite(path: home.registryURL.path)
         var registry: (any MarkRegistry)? = nil
@@ -53,130 +63,78 @@ public final class Verifier: @unchecked Sendable {
             }
         }
         var options = options
-        if options.trustAnchorsPEM == nil { options.trustAnchorsPEM = try ContentCredentials.trustAnchors(path: nil, home: home) }
+        if options.trustAnchorsPEM == nil {
+            let anchors = try ContentCredentials.trustAnchors(path: nil, home: home, trustDevelopmentRoot: options.trustDevelopmentRoot)
+            options.trustAnchorsPEM = anchors.pem
+            options.trustAnchorsDescription = anchors.description
+        }
         self.init(key: key, registry: registry, options: options)
     }
 
-    public func verify(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> VerificationReport {
-        try verifyWithDetails(url, progress: progress, cancellation: cancellation).report
+    public func verify(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) async throws -> VerificationReport {
+        try await analyse(url, progress: progress, cancellation: cancellation).report
     }
 
     /// The report and the detector's raw result (decoded bits, lattice), for evaluation.
-    public func verifyWithDetails(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> (report: VerificationReport, detection: DetectionResult) {
-        let details = try analyse(url, progress: progress, cancellation: cancellation)
+    public func verifyWithDetails(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) async throws -> (report: VerificationReport, detection: DetectionResult) {
+        let details = try await analyse(url, progress: progress, cancellation: cancellation)
         return (details.report, details.detection)
     }
 
     /// Everything an investigator's report shows, thumbnails included.
-    public func analyse(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) throws -> VerificationDetails {
-        let started = Date()
+    public func analyse(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) async throws -> VerificationDetails {
+        let timer = StageTimer()
         let reader: FrameReader
         do { reader = try FrameReader(url: url) } catch let error as MediaError { throw error.asHallmarkError }
-        let info = reader.info
-        // The manifest is validated on another thread while the frames decode.
         let validator = ManifestValidator(trustAnchorsPEM: options.trustAnchorsPEM)
-        let manifestGroup = DispatchGroup()
-        nonisolated(unsafe) var embeddedManifest = ManifestReport(present: false)
-        DispatchQueue.global().async(group: manifestGroup) { embeddedManifest = validator.validate(file: url) }
-        let rate = info.frameRate > 0 ? info.frameRate : 25
-        let step = max(1, Int((rate / options.analysisRate).rounded(.up)))
+        async let embeddedManifest = validator.validate(file: url)
 
-        var windows: [TimeWindow] = []
-        var windowSeconds = options.windowSeconds
-        var samples: [VisibleMarkDetector.Sample] = []
-        var nextSampleTime = 0.0
-        var index = 0
-        var lastProgress = Date.distantPast
-        do {
-            while let frame = try reader.next() {
-                if cancellation?.isCancelled == true { throw HallmarkError(.cancelled, "interrupted") }
-                defer { index += 1 }
-                if index % step == 0 {
-                    let slot = max(0, Int((frame.time / windowSeconds).rounded(.down)))
-                    if windows.isEmpty || slot > windows[windows.count - 1].slot {
-                        let first = windows.first?.accumulator
-                        if first == nil || (first!.sourceWidth == frame.width && first!.sourceHeight == frame.height) {
-                            windows.append(TimeWindow(slot: slot, start: Double(slot) * windowSeconds,
-                                                      accumulator: FrameAccumulator(sourceWidth: frame.width, sourceHeight: frame.height)))
-                            if windows.count * windows[0].accumulator.width * windows[0].accumulator.height * 4 > options.windowMemoryBudget {
-                                windowSeconds *= 2
-                                windows = TimeWindow.merged(windows, seconds: windowSeconds)
-                            }
-                        }
-                    }
-                    if let window = windows.last, frame.width == window.accumulator.sourceWidth, frame.height == window.accumulator.sourceHeight {
-                        frame.withLuma { window.accumulator.add(luma: $0, stride: $1) }
-                        window.end = max(window.end, frame.time + 1 / rate)
-                    }
-                }
-                if frame.time >= nextSampleTime && samples.count < 60 {
-                    // About eight frames over the clip, at most one a second.
-                    nextSampleTime = frame.time + max(1, info.duration / 8)
-                    let luma = frame.withLuma { VisibleMarkDetector.half($0, stride: $1, width: frame.width, height: frame.height) }
-                    samples.append(.init(time: frame.time, width: frame.width / 2, height: frame.height / 2, luma: luma))
-                }
-                if let progress, info.duration > 0, Date().timeIntervalSince(lastProgress) > 0.2 {
-                    lastProgress = Date()
-                    progress(min(1, frame.time / info.duration))
-                }
-            }
-        } catch let error as MediaError {
-            throw error.asHallmarkError
-        }
-        let decoded = Date()
-        guard let first = windows.first?.accumulator else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
-        // The visible mark is looked for on another core while the watermark is detected, with the
-        // default mark; only a clip whose registry record names another mark is checked again below.
+        let clip = try ClipDecoding(options: options).run(reader, url: url, progress: progress, cancellation: cancellation)
+        timer.lap("decode+accumulate")
         let defaultMark = VisibleMark(content: .text(VisibleMark.defaultText))
-        let visibleGroup = DispatchGroup()
-        nonisolated(unsafe) var visibleWithDefault: VerificationReport.VisibleWatermark?
-        let visibleSamples = samples
-        DispatchQueue.global().async(group: visibleGroup) { visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: visibleSamples) }
-        let accumulator = FrameAccumulator(sourceWidth: first.sourceWidth, sourceHeight: first.sourceHeight)
-        for window in windows { accumulator.add(window.accumulator) }
+        async let visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: clip.samples)
 
         let detector = WatermarkDetector(key: key, threshold: options.threshold)
-        let result = detector.detect(accumulator)
-        let detectedWhole = Date()
-        let watermark = watermarkSection(result, accumulator: accumulator)
-        // Each window on its own, with the tiling found over the whole clip.
-        // Windows are independent: decode them on every core.
-        let guide = result.choice
-        let detections = Mutex([DetectionResult](repeating: .nothing(frames: 0), count: windows.count))
-        nonisolated(unsafe) let shared = windows
-        DispatchQueue.concurrentPerform(iterations: shared.count) { index in
-            let detection = detector.detect(shared[index].accumulator, guide: guide)
-            detections.withLock { $0[index] = detection }
-        }
-        let windowDetections = detections.withLock { $0 }
-        let windowResults: [(TimeWindow, DetectionResult)] = Array(zip(windows, windowDetections))
-        let detectedWindows = Date()
+        let whole = detector.detect(clip.whole)
+        timer.lap("detect whole")
+        let windowDetections = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
+        timer.lap("detect windows")
+        try Task.checkCancellation()
 
-        let attribution = Attribution(registry: registry, windowCount: windowResults.count)
-        let (trace, record) = attribution.trace(whole: result, windows: windowResults)
+        let attribution = try Attribution(registry: registry, windowCount: clip.windows.count)
+        let (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)))
 
         // Visible mark: the one recorded for this clip, else the default label.
         var mark = defaultMark
         if let description = record?.visibleMark, let recorded = try? JSONDecoder().decode(VisibleMark.self, from: Data(description.utf8)) {
             mark = recorded
         }
-        visibleGroup.wait()
-        let visible = mark == defaultMark ? visibleWithDefault! : Self.visibleWatermark(mark: mark, samples: samples)
+        let visible = mark == defaultMark ? await visibleWithDefault : Self.visibleWatermark(mark: mark, samples: clip.samples)
         progress?(1)
-        let checkedVisible = Date()
-        manifestGroup.wait()
-        if ProcessInfo.processInfo.environment["HALLMARK_TIMING"] != nil {
-            let phases = [("decode+accumulate", decoded.timeIntervalSince(started)), ("detect whole", detectedWhole.timeIntervalSince(decoded)),
-                          ("detect windows", detectedWindows.timeIntervalSince(detectedWhole)), ("attribution+visible", checkedVisible.timeIntervalSince(detectedWindows)),
-                          ("manifest wait", Date().timeIntervalSince(checkedVisible))]
-            FileHandle.standardError.write(Data((phases.map { String(format: "%@ %.3fs", $0.0, $0.1) }.joined(separator: ", ") + "\n").utf8))
-        }
-        let manifest = manifestSection(embedded: embeddedManifest, record: record, markId: result.markId, url: url, validator: validator)
+        timer.lap("attribution+visible")
+        let manifest = manifestSection(embedded: await embeddedManifest, record: record, markId: whole.markId, url: url, validator: validator)
+        timer.lap("manifest wait")
+        timer.report()
+        var video = clip.info
+        video.complete = clip.completeness.isComplete
+        video.incompleteness = clip.completeness.detail
         let report = VerificationReport(
-            file: url.path, video: info, manifest: manifest, watermark: watermark, visibleWatermark: visible, trace: trace,
-            analysisSeconds: Date().timeIntervalSince(started),
+            file: url.path, video: video, manifest: manifest, watermark: watermarkSection(whole, frames: clip.whole), visibleWatermark: visible,
+            trace: trace, analysisSeconds: timer.elapsed,
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
-        return VerificationDetails(report: report, detection: result, thumbnails: Self.thumbnails(samples))
+        return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples))
+    }
+
+    /// Each window on its own with the tiling found over the whole clip, on every core.
+    static func detectWindows(_ windows: [DecodedClip.Window], detector: WatermarkDetector, guide: SearchChoice?) async -> [DetectionResult] {
+        await withTaskGroup(of: (Int, DetectionResult).self) { group in
+            for (index, window) in windows.enumerated() {
+                group.addTask { (index, detector.detect(window.frames, guide: guide)) }
+            }
+            var results = [DetectionResult](repeating: .nothing(frames: 0), count: windows.count)
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
     }
 
     /// Whether `mark` shows in the sampled frames, and where.
@@ -218,10 +176,11 @@ public final class Verifier: @unchecked Sendable {
         return .init(present: found.present, validationState: found.validationState, statusCodes: found.statusCodes,
                      successCodes: found.successCodes, activeManifest: found.activeManifest, assertions: found.assertions,
                      signer: found.signer, signedAt: found.signedAt, recovered: recovered,
-                     softBindingMatchesWatermark: matches, source: found.source, error: found.error)
+                     softBindingMatchesWatermark: matches, source: found.source, error: found.error,
+                     trustAnchors: options.trustAnchorsDescription ?? (options.trustAnchorsPEM == nil ? "none configured" : "given by the caller"))
     }
 
-    func watermarkSection(_ result: DetectionResult, accumulator: FrameAccumulator) -> VerificationReport.Watermark {
+    func watermarkSection(_ result: DetectionResult, frames accumulator: AccumulatedFrames) -> VerificationReport.Watermark {
         var note: String? = nil
         let pixels = Double(accumulator.width * accumulator.height) * Double(accumulator.decimation * accumulator.decimation)
         let evidence = pixels * Double(result.framesAnalyzed)

@@ -17,7 +17,7 @@ struct VisibleMarkDetector {
         var norm: Float
     }
 
-    struct Sample {
+    struct Sample: Sendable {
         var time: Double
         var width: Int
         var height: Int

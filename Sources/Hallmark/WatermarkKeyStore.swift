@@ -19,23 +19,30 @@ public enum WatermarkKeyStore {
     }
 
     /// The key at `url`, created first (from the system's secure random source) if missing.
+    ///
+    /// The key is written whole to a private temporary file (mode 0600 from the start, so the
+    /// secret is never readable by others, not even for an instant) and then hard-linked to its
+    /// name, which fails if it exists: of several processes creating it at once exactly one wins,
+    /// and the others read the winner's complete key, never a half-written file.
     public static func loadOrCreate(at url: URL) throws -> WatermarkKey {
         if FileManager.default.fileExists(atPath: url.path) { return try load(from: url) }
         let key = WatermarkKey.generate()
         let text = Array((key.bytes.map { String(format: "%02x", $0) }.joined() + "\n").utf8)
-        // O_EXCL with mode 0600: the secret is never readable by others, not even for an instant,
-        // and two processes creating it at once cannot both win.
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        if fd < 0 {
-            if errno == EEXIST { return try load(from: url) }
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".watermark.key.\(UUID().uuidString.prefix(8))")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
             throw HallmarkError(.cannotWrite, "cannot create the watermark key at \(url.path): \(String(cString: strerror(errno)))")
         }
+        defer { unlink(temporary.path) }
         let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)
         close(fd)
         guard written == text.count, synced == 0 else {
-            unlink(url.path)
             throw HallmarkError(.cannotWrite, "cannot write the watermark key at \(url.path)")
+        }
+        if link(temporary.path, url.path) != 0 {
+            if errno == EEXIST { return try load(from: url) }
+            throw HallmarkError(.cannotWrite, "cannot create the watermark key at \(url.path): \(String(cString: strerror(errno)))")
         }
         return key
     }

@@ -4,6 +4,8 @@ import HallmarkCrypto
 public struct C2PAError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Code: String, Sendable {
         case cbor, jumbf, bmff, cose, manifest, certificate, key, io, unsupported, limit
+        /// What was to be created already exists.
+        case exists
     }
 
     public var code: Code

@@ -19,54 +19,73 @@ public enum DevelopmentPKI {
     static func signerKeyURL(in directory: URL) -> URL { directory.appendingPathComponent("signer.key") }
     static func signerChainURL(in directory: URL) -> URL { directory.appendingPathComponent("signer.pem") }
 
-    /// Creates the PKI; refuses to replace existing keys.
+    /// Creates the PKI; refuses to replace existing keys (`C2PAError` with code `.exists`).
+    ///
+    /// The files are made in a private temporary directory beside `directory`, which is then
+    /// renamed to it: the PKI appears whole or not at all, and when several processes create it
+    /// at once one wins and the others find the winner's keys.
     public static func create(in directory: URL, algorithm: SigningAlgorithm = .es256) throws {
         let names = ["root-ca.pem", "root-ca.key", "intermediate.pem", "intermediate.key", "signer.pem", "signer.key"]
+        for name in names where FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            throw C2PAError(.exists, "\(directory.appendingPathComponent(name).path) already exists; remove the old keys first")
+        }
+        let parent = directory.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(directory.lastPathComponent).creating-\(UUID().uuidString.prefix(8))")
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
             throw C2PAError(.io, "cannot create \(directory.path): \(error.localizedDescription)")
         }
-        for name in names where FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
-            throw C2PAError(.key, "\(directory.appendingPathComponent(name).path) already exists; remove the old keys first")
-        }
+        defer { try? FileManager.default.removeItem(at: staging) }
         do {
-            let rootKey = try PrivateKey.generate(algorithm.keyType)
-            let root = try Certificate.issue(CertificateTemplate(
-                subject: [("CN", "Hallmark Development Root CA"), ("O", "Hallmark (development)")],
-                extensions: [("basicConstraints", "critical,CA:TRUE"),
-                             ("keyUsage", "critical,keyCertSign,cRLSign"),
-                             ("subjectKeyIdentifier", "hash"),
-                             ("authorityKeyIdentifier", "keyid:always")],
-                validityDays: 3650), subjectKey: rootKey, issuer: nil)
-            let intermediateKey = try PrivateKey.generate(algorithm.keyType)
-            let intermediate = try Certificate.issue(CertificateTemplate(
-                subject: [("CN", "Hallmark Development Intermediate CA"), ("O", "Hallmark (development)")],
-                extensions: [("basicConstraints", "critical,CA:TRUE,pathlen:0"),
-                             ("keyUsage", "critical,keyCertSign,cRLSign"),
-                             ("subjectKeyIdentifier", "hash"),
-                             ("authorityKeyIdentifier", "keyid:always")],
-                validityDays: 1825), subjectKey: intermediateKey, issuer: (root, rootKey))
-            let signerKey = try PrivateKey.generate(algorithm.keyType)
-            let signer = try Certificate.issue(CertificateTemplate(
-                subject: [("CN", "Hallmark Development Signer"), ("O", "Hallmark (development)")],
-                extensions: [("basicConstraints", "critical,CA:FALSE"),
-                             ("keyUsage", "critical,digitalSignature"),
-                             ("extendedKeyUsage", "\(claimSigningEKU),emailProtection"),
-                             ("subjectKeyIdentifier", "hash"),
-                             ("authorityKeyIdentifier", "keyid:always")],
-                validityDays: 730), subjectKey: signerKey, issuer: (intermediate, intermediateKey))
-
-            try writePrivate(rootKey.pkcs8PEM(), to: directory.appendingPathComponent("root-ca.key"))
-            try writePrivate(intermediateKey.pkcs8PEM(), to: directory.appendingPathComponent("intermediate.key"))
-            try writePrivate(signerKey.pkcs8PEM(), to: signerKeyURL(in: directory))
-            try writePublic(root.pem, to: rootCertificateURL(in: directory))
-            try writePublic(intermediate.pem, to: directory.appendingPathComponent("intermediate.pem"))
-            try writePublic(signer.pem + intermediate.pem, to: signerChainURL(in: directory))
+            try writeKeys(in: staging, algorithm: algorithm)
         } catch {
             throw C2PAError.wrap(error, as: .key)
         }
+        // rename(2) replaces an empty directory but never one with files in it.
+        if rename(staging.path, directory.path) != 0 {
+            if errno == ENOTEMPTY || errno == EEXIST {
+                throw C2PAError(.exists, "\(directory.path) already holds keys; remove the old keys first")
+            }
+            throw C2PAError(.io, "cannot create \(directory.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static func writeKeys(in directory: URL, algorithm: SigningAlgorithm) throws {
+        let rootKey = try PrivateKey.generate(algorithm.keyType)
+        let root = try Certificate.issue(CertificateTemplate(
+            subject: [("CN", "Hallmark Development Root CA"), ("O", "Hallmark (development)")],
+            extensions: [("basicConstraints", "critical,CA:TRUE"),
+                         ("keyUsage", "critical,keyCertSign,cRLSign"),
+                         ("subjectKeyIdentifier", "hash"),
+                         ("authorityKeyIdentifier", "keyid:always")],
+            validityDays: 3650), subjectKey: rootKey, issuer: nil)
+        let intermediateKey = try PrivateKey.generate(algorithm.keyType)
+        let intermediate = try Certificate.issue(CertificateTemplate(
+            subject: [("CN", "Hallmark Development Intermediate CA"), ("O", "Hallmark (development)")],
+            extensions: [("basicConstraints", "critical,CA:TRUE,pathlen:0"),
+                         ("keyUsage", "critical,keyCertSign,cRLSign"),
+                         ("subjectKeyIdentifier", "hash"),
+                         ("authorityKeyIdentifier", "keyid:always")],
+            validityDays: 1825), subjectKey: intermediateKey, issuer: (root, rootKey))
+        let signerKey = try PrivateKey.generate(algorithm.keyType)
+        let signer = try Certificate.issue(CertificateTemplate(
+            subject: [("CN", "Hallmark Development Signer"), ("O", "Hallmark (development)")],
+            extensions: [("basicConstraints", "critical,CA:FALSE"),
+                         ("keyUsage", "critical,digitalSignature"),
+                         ("extendedKeyUsage", "\(claimSigningEKU),emailProtection"),
+                         ("subjectKeyIdentifier", "hash"),
+                         ("authorityKeyIdentifier", "keyid:always")],
+            validityDays: 730), subjectKey: signerKey, issuer: (intermediate, intermediateKey))
+
+        try writePrivate(rootKey.pkcs8PEM(), to: directory.appendingPathComponent("root-ca.key"))
+        try writePrivate(intermediateKey.pkcs8PEM(), to: directory.appendingPathComponent("intermediate.key"))
+        try writePrivate(signerKey.pkcs8PEM(), to: signerKeyURL(in: directory))
+        try writePublic(root.pem, to: rootCertificateURL(in: directory))
+        try writePublic(intermediate.pem, to: directory.appendingPathComponent("intermediate.pem"))
+        try writePublic(signer.pem + intermediate.pem, to: signerChainURL(in: directory))
     }
 
     /// The signer key and chain made by `create`.

@@ -5,33 +5,30 @@ import Glibc
 import Darwin
 #endif
 
-/// A new file written through a POSIX descriptor, with a write buffer. It is created next to its
-/// destination under a temporary name and renamed over the destination by `commit()`, so
-/// readers never see a half-written file. Dropped without `commit()`, it removes itself.
-final class AtomicFileWriter {
+/// A file written through a POSIX descriptor, with a write buffer. It writes `destination`
+/// itself (created, or truncated); dropped without `finish()`, it removes what it wrote. Callers
+/// that must never show a partial file give it a temporary path and rename that when done
+/// (Hallmark's `AtomicOutput`).
+final class OutputFileWriter {
     let destination: URL
-    let temporary: URL
     private var fd: Int32
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 22
     private(set) var position: UInt64 = 0
-    private var committed = false
+    private var finished = false
 
     init(destination: URL, mode: mode_t = 0o644) throws {
         self.destination = destination
-        let directory = destination.deletingLastPathComponent()
-        let suffix = UUID().uuidString.prefix(8).lowercased()
-        temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).hallmark-\(suffix).tmp")
-        fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        fd = open(destination.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            throw C2PAError(.io, "cannot create a temporary file in \(directory.path): \(String(cString: strerror(errno)))")
+            throw C2PAError(.io, "cannot create \(destination.path): \(String(cString: strerror(errno)))")
         }
         buffer.reserveCapacity(bufferLimit)
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        if !committed { unlink(temporary.path) }
+        if !finished { unlink(destination.path) }
     }
 
     func write(_ bytes: [UInt8]) throws {
@@ -59,7 +56,7 @@ final class AtomicFileWriter {
         while done < bytes.count {
             let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw C2PAError(.io, "cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw C2PAError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))") }
             done += n
         }
     }
@@ -71,21 +68,18 @@ final class AtomicFileWriter {
         while done < bytes.count {
             let n = bytes[done...].withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset) + off_t(done)) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw C2PAError(.io, "cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw C2PAError(.io, "cannot write \(destination.path): \(String(cString: strerror(errno)))") }
             done += n
         }
     }
 
-    /// Syncs, closes and renames the file over its destination.
-    func commit() throws {
+    /// Flushes, syncs and closes the file.
+    func finish() throws {
         try flush()
-        guard fsync(fd) == 0 else { throw C2PAError(.io, "cannot sync \(temporary.path): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw C2PAError(.io, "cannot sync \(destination.path): \(String(cString: strerror(errno)))") }
         close(fd)
         fd = -1
-        guard rename(temporary.path, destination.path) == 0 else {
-            throw C2PAError(.io, "cannot rename the output into place at \(destination.path): \(String(cString: strerror(errno)))")
-        }
-        committed = true
+        finished = true
     }
 }
 

@@ -9,18 +9,17 @@ public struct ManifestRequest: Sendable {
     /// The watermark's mark id, recorded as an 8-byte big-endian soft binding.
     public var softBindingMarkId: UInt64?
     public var model: String?
-    public var accountReference: String?
-    /// A label for the clip (never the raw prompt).
+    /// A label for the clip (never the raw prompt). The manifest is public and names no
+    /// account: the soft binding's mark id is the opaque reference only the registry resolves.
     public var clipLabel: String?
 
     public init(generatorName: String, generatorVersion: String, title: String? = nil, softBindingMarkId: UInt64? = nil,
-                model: String? = nil, accountReference: String? = nil, clipLabel: String? = nil) {
+                model: String? = nil, clipLabel: String? = nil) {
         self.generatorName = generatorName
         self.generatorVersion = generatorVersion
         self.title = title
         self.softBindingMarkId = softBindingMarkId
         self.model = model
-        self.accountReference = accountReference
         self.clipLabel = clipLabel
     }
 }
@@ -64,14 +63,14 @@ struct ManifestBuilder {
         }
         var generation: [(String, CBOR)] = []
         if let model = request.model { generation.append(("model", .text(model))) }
-        if let account = request.accountReference { generation.append(("accountReference", .text(account))) }
         if let clip = request.clipLabel { generation.append(("clipLabel", .text(clip))) }
         if !generation.isEmpty { list.append((Self.generationLabel, CBOR.textMap(generation).encoded())) }
         return list
     }
 
-    /// The complete, signed manifest store.
-    func store(bmffHash: [UInt8]) throws -> [UInt8] {
+    /// The complete, signed manifest store. `timeStamper`, when given, turns the signature's
+    /// countersignature bytes into an RFC 3161 time-stamp token, carried as `sigTst2`.
+    func store(bmffHash: [UInt8], timeStamper: (([UInt8]) throws -> [UInt8])? = nil) throws -> [UInt8] {
         var assertionBoxes: [[UInt8]] = []
         var references: [CBOR] = []
         for (label, cbor) in assertions(bmffHash: bmffHash) {
@@ -89,7 +88,15 @@ struct ManifestBuilder {
         ]
         if let title = request.title { claim.insert(("dc:title", .text(title)), at: 1) }
         let claimBytes = CBOR.textMap(claim).encoded()
-        let signature = try COSESign1.sign(claim: claimBytes, identity: identity).encoded
+        var sign1 = try COSESign1.sign(claim: claimBytes, identity: identity)
+        if let timeStamper {
+            // C2PA v2 time-stamps: the token's imprint covers the signature (10.3.2.5).
+            let countersigned = CBOR.array([.text("CounterSignature"), .bytes(sign1.protectedBytes), .bytes([]),
+                                            .bytes(CBOR.bytes(sign1.signature).encoded())]).encoded()
+            let token = try timeStamper(countersigned)
+            sign1.unprotectedHeader = .textMap([("sigTst2", .textMap([("tstTokens", .array([.textMap([("val", .bytes(token))])]))]))])
+        }
+        let signature = sign1.encoded
 
         let manifest = JUMBF.superbox(typeCode: "c2ma", label: manifestLabel, children: [
             JUMBF.superbox(typeCode: "c2as", label: "c2pa.assertions", children: assertionBoxes),

@@ -6,7 +6,8 @@ import HallmarkCrypto
 /// One pass over the media: box headers and `moov` are read first, then the output is written
 /// sequentially (ftyp, a zero-filled manifest box of the exact final size, the patched moov,
 /// the rest copied as is) while the BMFF hash is computed over what is written. Then the claim
-/// is signed and the store written into the reserved space; the file is renamed into place.
+/// is signed and the store written into the reserved space. `output` is written in place (and
+/// removed on failure): to replace a file atomically, give a temporary path and rename it.
 public enum ManifestEmbedder {
     /// `uuid` box header up to the JUMBF: size, type, UUID, version/flags, "manifest\0", u64.
     static let manifestBoxHeaderSize = 8 + 16 + 4 + 9 + 8
@@ -74,7 +75,7 @@ public enum ManifestEmbedder {
         }
 
         // One sequential pass: write and hash.
-        let writer = try AtomicFileWriter(destination: output)
+        let writer = try OutputFileWriter(destination: output)
         let hasher = StreamingPlanHasher(plan: plan, algorithm: .sha256)
         func emit(_ bytes: [UInt8]) throws {
             bytes.withUnsafeBytes { hasher.feed($0, at: writer.position) }
@@ -99,7 +100,7 @@ public enum ManifestEmbedder {
             throw C2PAError(.manifest, "internal error: the signed manifest is \(store.count) bytes, \(placeholder.count) were reserved")
         }
         try writer.overwrite(store, at: ftyp.size + UInt64(manifestBoxHeaderSize))
-        try writer.commit()
+        try writer.finish()
         return store
     }
 

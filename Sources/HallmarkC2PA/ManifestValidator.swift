@@ -14,13 +14,27 @@ public struct ManifestValidator: Sendable {
         "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.8", "1.3.6.1.5.5.7.3.9",
         "1.3.6.1.4.1.311.76.59.1.9",
     ]
-    /// The time certificates are checked at when no time-stamp says otherwise (default: now).
+    /// The time certificates are checked at when no trusted time-stamp says otherwise (default: now).
     public var validationTime: Date?
+    /// Time-stamping authorities whose tokens may set the time of signing (PEM bundle). A token
+    /// whose signer does not chain to one of them gets `timeStamp.untrusted` and its time is
+    /// ignored: otherwise anyone could back-date a signature made with an expired key.
+    public var timeStampAnchorsPEM: String?
 
     /// `trustAnchorsPEM`: a PEM bundle of root (or intermediate) certificates; nil trusts none.
-    public init(trustAnchorsPEM: String?) {
+    /// `timeStampAnchorsPEM` defaults to the system's certificate bundle (public TSAs chain to it).
+    public init(trustAnchorsPEM: String?, timeStampAnchorsPEM: String? = ManifestValidator.systemCertificateBundle) {
         self.trustAnchorsPEM = trustAnchorsPEM
+        self.timeStampAnchorsPEM = timeStampAnchorsPEM
     }
+
+    /// The system's CA bundle (Debian's ca-certificates, or the usual other places), read once.
+    public static let systemCertificateBundle: String? = {
+        for path in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"] {
+            if let data = FileManager.default.contents(atPath: path) { return String(decoding: data, as: UTF8.self) }
+        }
+        return nil
+    }()
 
     /// Validates the manifest embedded in `file`, or in the sidecar `FILE-without-extension.c2pa`
     /// when the file has none.
@@ -309,9 +323,19 @@ struct StoreContext {
             let data = version == 2 ? CBOR.bytes(sign1.signature).encoded() : claimBytes
             let countersigned = CBOR.array([.text("CounterSignature"), .bytes(sign1.protectedBytes), .bytes([]), .bytes(data)]).encoded()
             if tst.signatureVerifies && tst.imprintMatches(countersigned) {
-                signingTime = tst.genTime
-                result.signedAt = tst.genTime
                 result.success.append(StatusCode.timeStampValidated)
+                let anchors = validator.timeStampAnchorsPEM.flatMap { try? Certificate.parsePEM($0) } ?? []
+                switch tst.authorityVerdict(anchors: anchors) {
+                case .trusted:
+                    signingTime = tst.genTime
+                    result.signedAt = tst.genTime
+                    result.success.append(StatusCode.timeStampTrusted)
+                case .untrusted(let reason):
+                    // The token's time is not vouched for by a trusted authority: the signer's
+                    // certificate is checked at the current time instead.
+                    result.failures.append(StatusCode.timeStampUntrusted)
+                    result.error = result.error ?? "time-stamp not trusted: \(reason)"
+                }
             }
         }
 

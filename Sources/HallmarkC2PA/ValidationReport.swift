@@ -62,6 +62,9 @@ public enum StatusCode {
     public static let signingCredentialExpired = "signingCredential.expired"
     public static let timeStampValidated = "timeStamp.validated"
     public static let timeStampMismatch = "timeStamp.mismatch"
+    public static let timeStampTrusted = "timeStamp.trusted"
+    /// The time-stamp's authority is not a trusted TSA: its time was not used.
+    public static let timeStampUntrusted = "timeStamp.untrusted"
     public static let assertionHashedURIMatch = "assertion.hashedURI.match"
     public static let assertionHashedURIMismatch = "assertion.hashedURI.mismatch"
     public static let assertionMissing = "assertion.missing"
@@ -80,5 +83,7 @@ public enum StatusCode {
     public static let generalError = "general.error"
 
     /// Failures that leave a manifest `Valid` (c2pa-rs' `is_tolerated_manifest_failure_code`).
-    static let tolerated: Set<String> = [signingCredentialUntrusted]
+    /// An untrusted time-stamp only means the signature's time is not vouched for (the
+    /// certificate is then checked at the current time), so it is tolerated as well.
+    static let tolerated: Set<String> = [signingCredentialUntrusted, timeStampUntrusted]
 }

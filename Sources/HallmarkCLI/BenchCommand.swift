@@ -6,7 +6,7 @@ import HallmarkC2PA
 import HallmarkRegistry
 import HallmarkSignal
 
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time stamp and verify against plain FFmpeg transcode and decode; print the ratios.",
@@ -28,8 +28,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "x264 preset for both stamp and baseline.")
     var preset: String = "medium"
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-bench-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: work) }
@@ -68,10 +68,10 @@ struct BenchCommand: ParsableCommand {
                 let reader = try FrameReader(url: stamped)
                 while try reader.next() != nil {}
             })
-            steps.append(Step("hallmark verify") { _ = try verifier.verify(stamped) })
+            steps.append(Step("hallmark verify") { _ = try await verifier.verify(stamped) })
 
             for _ in 0..<max(1, runs) {
-                for step in steps { try step.measure() }
+                for step in steps { try await step.measure() }
             }
             // The manifest alone: signing the stamped file again (one read, one hashed copy, one signature).
             let unsigned = work.appendingPathComponent("unsigned.mp4")
@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
                 let signed = work.appendingPathComponent("signed-\(UUID().uuidString.prefix(6)).mp4")
                 try ManifestEmbedder.embed(input: unsigned, output: signed, request: ManifestRequest(generatorName: "bench", generatorVersion: "1"), identity: identity)
             }
-            for _ in 0..<max(1, runs) { try manifest.measure() }
+            for _ in 0..<max(1, runs) { try await manifest.measure() }
 
             print("| step | wall s (best) | wall s (median) | CPU s (median) |")
             print("|---|---|---|---|")
@@ -106,17 +106,17 @@ struct BenchCommand: ParsableCommand {
             print("Side by side (each pair at the same time, so both see the same machine speed), CPU seconds:")
             print("| pair | round | ffmpeg CPU s | hallmark CPU s | ratio |")
             print("|---|---|---|---|---|")
-            let pairs: [(name: String, target: Double, ffmpeg: [String], ours: () throws -> Void)] = [
+            let pairs: [(name: String, target: Double, ffmpeg: [String], ours: () async throws -> Void)] = [
                 ("stamp (visible + invisible + C2PA) / transcode", 1.15,
                  ["-v", "error", "-y", "-i", input, "-c:v", "libx264", "-crf", "18", "-preset", preset, "-c:a", "copy", work.appendingPathComponent("plain-cli.mp4").path],
                  { _ = try stamper.stamp(StampRequest(input: inputURL, output: work.appendingPathComponent("side.mp4"), account: "bench", encoder: .h264(crf: 18, preset: preset))) }),
-                ("verify / decode", 1.30, ["-v", "error", "-i", stamped.path, "-f", "null", "-"], { _ = try verifier.verify(stamped) }),
+                ("verify / decode", 1.30, ["-v", "error", "-i", stamped.path, "-f", "null", "-"], { _ = try await verifier.verify(stamped) }),
             ]
             var summaries: [String] = []
             for pair in pairs {
                 var ratios: [Double] = []
                 for round in 1...max(1, runs) {
-                    let (theirs, ours) = try Self.sideBySide(ffmpeg, pair.ffmpeg, pair.ours)
+                    let (theirs, ours) = try await Self.sideBySide(ffmpeg, pair.ffmpeg, pair.ours)
                     ratios.append(ours / theirs)
                     print(String(format: "| %@ | %d | %.1f | %.1f | %.2f |", pair.name, round, theirs, ours, ours / theirs))
                 }
@@ -129,13 +129,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// CPU seconds of ffmpeg (a child process) and of `ours` (this process) run at the same time.
-    static func sideBySide(_ ffmpeg: String, _ arguments: [String], _ ours: () throws -> Void) throws -> (ffmpeg: Double, ours: Double) {
+    static func sideBySide(_ ffmpeg: String, _ arguments: [String], _ ours: () async throws -> Void) async throws -> (ffmpeg: Double, ours: Double) {
         let children0 = Step.cpuSeconds(-1), self0 = Step.cpuSeconds(0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ffmpeg)
         process.arguments = arguments
         try process.run()
-        try ours()
+        try await ours()
         let self1 = Step.cpuSeconds(0)
         process.waitUntilExit()
         // A reaped child's time is in RUSAGE_CHILDREN.
@@ -146,21 +146,21 @@ struct BenchCommand: ParsableCommand {
     final class Step {
         let name: String
         let external: Bool
-        let body: () throws -> Void
+        let body: () async throws -> Void
         var wall: [Double] = []
         var cpu: [Double] = []
 
-        init(_ name: String, external: Bool = false, _ body: @escaping () throws -> Void) {
+        init(_ name: String, external: Bool = false, _ body: @escaping () async throws -> Void) {
             self.name = name
             self.external = external
             self.body = body
         }
 
-        func measure() throws {
+        func measure() async throws {
             // getrusage's RUSAGE_SELF (0) and RUSAGE_CHILDREN (-1), the same numbers on Linux and macOS.
             let who: Int32 = external ? -1 : 0
             let cpu0 = Self.cpuSeconds(who), t0 = Date()
-            try body()
+            try await body()
             wall.append(Date().timeIntervalSince(t0))
             cpu.append(Self.cpuSeconds(who) - cpu0)
         }

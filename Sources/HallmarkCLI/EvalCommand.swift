@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Hallmark
 
-struct EvalCommand: ParsableCommand {
+struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Stamp an excerpt of a clip, attack it with the whole attack matrix, verify every copy, print a table.",
@@ -31,8 +31,8 @@ struct EvalCommand: ParsableCommand {
         guard (0.25...1).contains(strength) else { throw ValidationError("--strength must be between 0.25 and 1") }
     }
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             let evaluator = Evaluator()
             evaluator.excerptStart = start
             evaluator.excerptDuration = duration
@@ -44,7 +44,7 @@ struct EvalCommand: ParsableCommand {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-eval-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: work) }
             FileHandle.standardOutput.write(Data("| attack | detected | mark id correct | bit accuracy | p-value | PSNR (dB) | time (s) |\n|---|---|---|---|---|---|---|\n".utf8))
-            let summary = try evaluator.run(input: URL(fileURLWithPath: input), workDirectory: work) { row in
+            let summary = try await evaluator.run(input: URL(fileURLWithPath: input), workDirectory: work) { row in
                 // Unbuffered, so a long run shows each row as it finishes.
                 FileHandle.standardOutput.write(Data((EvalCommand.format(row) + "\n").utf8))
             }

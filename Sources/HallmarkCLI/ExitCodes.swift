@@ -31,16 +31,40 @@ public enum HallmarkExit {
 }
 
 /// Runs `body`, turning Hallmark's errors into one line on stderr and the matching exit code.
-func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+/// With `jsonFor` (a file a JSON report was asked for), stdout gets `{"file", "error"}` too, so
+/// that a script reading stdout sees the failure.
+func reportingErrors<T>(jsonFor file: String? = nil, _ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as HallmarkError {
-        Terminal.clearProgress()
-        Terminal.error(error.message)
-        throw ExitCode(HallmarkExit.code(for: error))
-    } catch let error as MediaError {
-        Terminal.clearProgress()
-        Terminal.error(error.message)
-        throw ExitCode(error.kind == .cancelled ? HallmarkExit.interrupted : HallmarkExit.invalidInput)
+    } catch {
+        throw failure(error, jsonFor: file)
     }
+}
+
+/// `reportingErrors` for async work.
+func reportingErrors<T>(jsonFor file: String? = nil, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw failure(error, jsonFor: file)
+    }
+}
+
+/// Reports `error` (one line on stderr, and a JSON line on stdout for `jsonFor`) and returns
+/// the exit to leave with. Errors that are already exits or usage errors pass through.
+private func failure(_ error: Error, jsonFor file: String?) -> Error {
+    let code: Int32
+    let message: String
+    switch error {
+    case let error as HallmarkError:
+        (code, message) = (HallmarkExit.code(for: error), error.message)
+    case let error as MediaError:
+        (code, message) = (error.kind == .cancelled ? HallmarkExit.interrupted : HallmarkExit.invalidInput, error.message)
+    default:
+        return error
+    }
+    Terminal.clearProgress()
+    Terminal.error(message)
+    if let file { print(BatchOutput.errorLine(file: file, message: message)) }
+    return ExitCode(code)
 }

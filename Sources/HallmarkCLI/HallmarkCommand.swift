@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// `hallmark`: stamp, verify and trace AI-generated video.
-public struct HallmarkCommand: ParsableCommand {
+public struct HallmarkCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "hallmark",
         abstract: "Video provenance: visible and invisible watermarks, a mark registry, verification.",

@@ -21,6 +21,9 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "Signature algorithm: es256, ps256 or ed25519.")
         var algorithm: Algorithm = .es256
 
+        @Flag(help: "A development home: verify (with this home) trusts the new root CA without --trust-dev-root.")
+        var dev = false
+
         func run() throws {
             try reportingErrors {
                 let home = global.resolvedHome
@@ -31,8 +34,10 @@ struct KeysCommand: ParsableCommand {
                     throw HallmarkError(.configuration, "\(error)")
                 }
                 _ = try WatermarkKeyStore.loadOrCreate(at: home.watermarkKeyURL)
+                if dev { _ = FileManager.default.createFile(atPath: home.developmentTrustMarkerURL.path, contents: Data("verify trusts root-ca.pem of this home (keys init --dev)\n".utf8)) }
                 print("created development signing keys in \(home.keysDirectory.path)")
-                print("trust anchor: \(DevelopmentPKI.rootCertificateURL(in: home.keysDirectory).path)")
+                print("trust anchor: \(DevelopmentPKI.rootCertificateURL(in: home.keysDirectory).path)"
+                      + (dev ? " (trusted by verify with this home)" : " (verify trusts it only with --trust-dev-root)"))
             }
         }
     }

@@ -13,9 +13,13 @@ struct RegistryCommand: ParsableCommand {
 
     static func open(_ global: GlobalOptions) throws -> any MarkRegistry {
         let location = try global.registryLocation() ?? .sqlite(path: global.resolvedHome.registryURL.path)
-        do { return try openRegistry(location, create: false) } catch {
+        let registry: any MarkRegistry
+        do { registry = try openRegistry(location, create: false) } catch {
             throw HallmarkError(.configuration, "registry: \(error)")
         }
+        // Settle what killed stamps left pending, so the listing says what was delivered.
+        _ = try? Deliveries.reconcile(registry)
+        return registry
     }
 
     static func render(_ records: [MarkRecord], as format: Format) -> String {
@@ -25,7 +29,8 @@ struct RegistryCommand: ParsableCommand {
             let rows: [[String: Any]] = records.map { record in
                 ["markId": MarkID.hex(record.markId), "account": record.account, "clipLabel": record.clipLabel ?? NSNull(),
                  "createdAt": iso.string(from: record.createdAt), "inputSHA256": record.inputSHA256 ?? NSNull(),
-                 "outputSHA256": record.outputSHA256 ?? NSNull(), "hasManifest": record.manifest != nil]
+                 "outputSHA256": record.outputSHA256 ?? NSNull(), "hasManifest": record.manifest != nil,
+                 "delivery": record.delivery.rawValue, "outputPath": record.outputPath ?? NSNull(), "sourceId": record.sourceId ?? NSNull()]
             }
             let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
@@ -34,17 +39,18 @@ struct RegistryCommand: ParsableCommand {
                 guard let text else { return "" }
                 return text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
             }
-            var lines = ["mark_id,account,clip_label,created_at,input_sha256,output_sha256"]
+            var lines = ["mark_id,account,clip_label,created_at,input_sha256,output_sha256,delivery,output_path,source_id"]
             for r in records {
                 lines.append([MarkID.hex(r.markId), field(r.account), field(r.clipLabel), iso.string(from: r.createdAt),
-                              r.inputSHA256 ?? "", r.outputSHA256 ?? ""].joined(separator: ","))
+                              r.inputSHA256 ?? "", r.outputSHA256 ?? "", r.delivery.rawValue, field(r.outputPath), field(r.sourceId)].joined(separator: ","))
             }
             return lines.joined(separator: "\n") + "\n"
         case .table:
-            var lines = ["MARK ID           ACCOUNT              CREATED               LABEL"]
+            var lines = ["MARK ID           ACCOUNT              CREATED               DELIVERY       LABEL"]
             for r in records {
                 let account = r.account.count > 20 ? String(r.account.prefix(19)) + "…" : r.account.padding(toLength: 20, withPad: " ", startingAt: 0)
-                lines.append("\(MarkID.hex(r.markId))  \(account) \(iso.string(from: r.createdAt))  \(r.clipLabel ?? "")")
+                let delivery = r.delivery.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
+                lines.append("\(MarkID.hex(r.markId))  \(account) \(iso.string(from: r.createdAt))  \(delivery) \(r.clipLabel ?? "")")
             }
             lines.append("\(records.count) mark(s)")
             return lines.joined(separator: "\n") + "\n"
@@ -79,9 +85,7 @@ struct RegistryCommand: ParsableCommand {
                 let text = RegistryCommand.render(try RegistryCommand.open(global).records(account: account), as: format)
                 guard let output else { print(text, terminator: ""); return }
                 let destination = try AtomicOutput(destination: URL(fileURLWithPath: output))
-                do { try Data(text.utf8).write(to: destination.temporary) } catch {
-                    throw HallmarkError(.cannotWrite, "cannot write \(output): \(error.localizedDescription)")
-                }
+                try destination.write(Data(text.utf8))
                 try destination.commit()
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hallmark
 import HallmarkC2PA
+import HallmarkMedia
 
 struct SignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +29,9 @@ struct SignCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard FileManager.default.isReadableFile(atPath: input) else { throw HallmarkError(.invalidInput, "\(input): no such file") }
+            // A regular file only: a FIFO would block the reader forever.
+            _ = try InputFile.status(of: input)
+            guard FileManager.default.isReadableFile(atPath: input) else { throw HallmarkError(.invalidInput, "\(input): permission denied") }
             let home = global.resolvedHome
             guard let (identity, _) = try ContentCredentials.identity(for: try signing.choice(), home: home) else { return }
             let destination = try AtomicOutput(destination: URL(fileURLWithPath: output), input: URL(fileURLWithPath: input))

@@ -19,12 +19,19 @@ enum Terminal {
     static func progressBar(_ label: String) -> ((Double) -> Void)? {
         guard isInteractive else { return nil }
         return { fraction in
-            let width = 30
-            let filled = Int((fraction * Double(width)).rounded())
-            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-            FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
+            FileHandle.standardError.write(Data("\r\(progressLine(label, fraction))".utf8))
             progressShown = true
         }
+    }
+
+    /// `label [#####     ] 42%`. Hostile timestamps can make a fraction negative, huge or NaN:
+    /// it is clamped to 0...1.
+    static func progressLine(_ label: String, _ value: Double) -> String {
+        let fraction = value.isFinite ? min(1, max(0, value)) : 0
+        let width = 30
+        let filled = Int((fraction * Double(width)).rounded())
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        return "\(label) [\(bar)] \(Int(fraction * 100))%"
     }
 
     static func clearProgress() {

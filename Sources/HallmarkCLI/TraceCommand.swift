@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Hallmark
 
-struct TraceCommand: ParsableCommand {
+struct TraceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Name the account a leaked clip was issued to, window by window, with its false-attribution probability.",
@@ -19,22 +19,20 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
-    func run() throws {
+    func run() async throws {
         let cancellation = Terminal.cancelOnInterrupt()
-        let verifier = try reportingErrors { try analysis.verifier(global: global) }
-        let files = InputExpansion.expand(inputs)
-        let single = files.count == 1 && !isDirectory(inputs[0])
-        let outputFormat = self.format
+        let json = format == .json
+        let single = inputs.count == 1 && !isDirectory(inputs[0])
+        let verifier = try reportingErrors(jsonFor: single && json ? inputs[0] : nil) { try analysis.verifier(global: global) }
         if single {
-            try reportingErrors {
-                let report = try verifier.verify(URL(fileURLWithPath: files[0]), progress: Terminal.progressBar("tracing"), cancellation: cancellation)
+            try await reportingErrors(jsonFor: json ? inputs[0] : nil) {
+                let report = try await verifier.verify(URL(fileURLWithPath: inputs[0]), progress: Terminal.progressBar("tracing"), cancellation: cancellation)
                 Terminal.clearProgress()
-                print(outputFormat == .json ? report.traceJSON() : report.traceText(), terminator: outputFormat == .json ? "\n" : "")
+                print(json ? report.traceJSON() : report.traceText(), terminator: json ? "\n" : "")
             }
             return
         }
-        let json = outputFormat == .json
-        try BatchScan.verifyAll(files, jobs: analysis.jobs, verifier: verifier, cancellation: cancellation, json: json) { report in
+        try await BatchScan.verifyAll(inputs, jobs: analysis.jobs, verifier: verifier, cancellation: cancellation, json: json) { report in
             json ? report.traceJSON(compact: true) : report.summaryLine()
         }
     }

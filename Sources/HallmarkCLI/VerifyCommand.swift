@@ -4,8 +4,11 @@ import Hallmark
 
 /// Options shared by `verify` and `trace`.
 struct AnalysisOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("PEM bundle of trusted C2PA roots (default: HOME/keys/root-ca.pem).", valueName: "pem"))
+    @Option(help: ArgumentHelp("PEM bundle of trusted C2PA roots (default: none; see --trust-dev-root).", valueName: "pem"))
     var trustAnchors: String?
+
+    @Flag(help: "Trust the home's development root CA (testing only: its private key is in HOME/keys).")
+    var trustDevRoot = false
 
     @Option(help: "Declare the watermark detected at or below this false-positive probability.")
     var threshold: Double = 1e-9
@@ -26,12 +29,17 @@ struct AnalysisOptions: ParsableArguments {
         var options = VerifyOptions(threshold: threshold)
         options.windowSeconds = window
         options.command = CommandLine.arguments.joined(separator: " ")
-        if let trustAnchors { options.trustAnchorsPEM = try ContentCredentials.trustAnchors(path: trustAnchors, home: global.resolvedHome) }
+        options.trustDevelopmentRoot = trustDevRoot
+        if let trustAnchors {
+            let anchors = try ContentCredentials.trustAnchors(path: trustAnchors, home: global.resolvedHome)
+            options.trustAnchorsPEM = anchors.pem
+            options.trustAnchorsDescription = anchors.description
+        }
         return try Verifier(home: global.resolvedHome, registryLocation: try global.registryLocation(), options: options)
     }
 }
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Look for Hallmark's watermarks and Content Credentials in videos and report who they were issued to.",
@@ -63,12 +71,14 @@ struct VerifyCommand: ParsableCommand {
         if batch && format == .html { throw ValidationError("--format html takes one input") }
     }
 
-    func run() throws {
+    func run() async throws {
         let cancellation = Terminal.cancelOnInterrupt()
-        let verifier = try reportingErrors { try analysis.verifier(global: global) }
-        if inputs.count == 1 && !isDirectory(inputs[0]) {
-            try reportingErrors {
-                let details = try verifier.analyse(URL(fileURLWithPath: inputs[0]), progress: Terminal.progressBar("verifying"), cancellation: cancellation)
+        let json = format == .json
+        let single = inputs.count == 1 && !isDirectory(inputs[0])
+        let verifier = try reportingErrors(jsonFor: single && json ? inputs[0] : nil) { try analysis.verifier(global: global) }
+        if single {
+            try await reportingErrors(jsonFor: json ? inputs[0] : nil) {
+                let details = try await verifier.analyse(URL(fileURLWithPath: inputs[0]), progress: Terminal.progressBar("verifying"), cancellation: cancellation)
                 Terminal.clearProgress()
                 let rendered: String
                 switch format {
@@ -80,10 +90,7 @@ struct VerifyCommand: ParsableCommand {
             }
             return
         }
-        let files = InputExpansion.expand(inputs)
-        let outputFormat = self.format
-        let json = outputFormat == .json
-        try BatchScan.verifyAll(files, jobs: analysis.jobs, verifier: verifier, cancellation: cancellation, json: json) { report in
+        try await BatchScan.verifyAll(inputs, jobs: analysis.jobs, verifier: verifier, cancellation: cancellation, json: json) { report in
             json ? report.json(compact: true) : report.summaryLine()
         }
     }
@@ -94,9 +101,7 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         let destination = try AtomicOutput(destination: URL(fileURLWithPath: output), input: URL(fileURLWithPath: inputs[0]))
-        do { try Data(rendered.utf8).write(to: destination.temporary) } catch {
-            throw HallmarkError(.cannotWrite, "cannot write \(output): \(error.localizedDescription)")
-        }
+        try destination.write(Data(rendered.utf8))
         try destination.commit()
     }
 }

@@ -8,9 +8,17 @@ public struct TimeStampToken: Sendable {
     /// Dotted OID of the message imprint's hash algorithm.
     public let imprintAlgorithmOID: String
     public let imprint: [UInt8]
-    /// The CMS signature verifies with the signer certificate inside the token (the
-    /// authority's chain is not checked against any trust list).
+    /// The CMS signature verifies with the signer certificate inside the token. This alone says
+    /// nothing about who signed: anyone can make a token for any time. `authorityVerdict`
+    /// checks the signer against trusted time-stamping authorities.
     public let signatureVerifies: Bool
+    /// The certificate that signed the token (when the signature verifies).
+    public let signer: Certificate?
+    /// Every certificate the token carries (the signer's chain, as far as it goes).
+    public let certificates: [Certificate]
+
+    /// The extended key usage a time-stamping authority's certificate must have.
+    public static let timeStampingEKU = "1.3.6.1.5.5.7.3.8"
 
     /// Reads a TimeStampToken, or a TimeStampResp holding one (c2pa-rs accepts both).
     public init(der input: [UInt8]) throws {
@@ -66,13 +74,42 @@ public struct TimeStampToken: Sendable {
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             return d2i_CMS_ContentInfo(nil, &cursor, buffer.count)
         }
+        var signer: Certificate? = nil
+        var carried: [Certificate] = []
         if let cms {
-            signatureVerifies = CMS_verify(cms, nil, nil, nil, nil, UInt32(CMS_NO_SIGNER_CERT_VERIFY)) == 1
-            CMS_ContentInfo_free(cms)
+            defer { CMS_ContentInfo_free(cms) }
+            // The signer's chain is checked separately (`authorityVerdict`), against TSA anchors.
+            let verified = CMS_verify(cms, nil, nil, nil, nil, UInt32(CMS_NO_SIGNER_CERT_VERIFY)) == 1
+            signatureVerifies = verified
+            if verified, let signers = CMS_get0_signers(cms) {
+                if shim_sk_X509_num(signers) == 1, let x = shim_sk_X509_value(signers, 0), X509_up_ref(x) == 1 {
+                    signer = Certificate(owning: x)
+                }
+                shim_sk_X509_free(signers)
+            }
+            if let stack = CMS_get1_certs(cms) {
+                for i in 0..<shim_sk_X509_num(stack) {
+                    if let x = shim_sk_X509_value(stack, i), X509_up_ref(x) == 1 { carried.append(Certificate(owning: x)) }
+                }
+                shim_sk_X509_pop_free(stack)
+            }
         } else {
             signatureVerifies = false
         }
+        self.signer = signer
+        certificates = carried
         ERR_clear_error()
+    }
+
+    /// Whether the token was signed by a time-stamping authority that chains to one of
+    /// `anchors`, valid at the time it vouches for and with the time-stamping key usage. Only
+    /// then may its time stand in for the time of signing.
+    public func authorityVerdict(anchors: [Certificate]) -> ChainVerdict {
+        guard signatureVerifies, let signer else { return .untrusted("the time-stamp signature does not verify") }
+        guard (signer.extendedKeyUsageOIDs ?? []).contains(Self.timeStampingEKU) else {
+            return .untrusted("the time-stamp signer is not a time-stamping authority (no timeStamping key usage)")
+        }
+        return Certificate.verifyChain(leaf: signer, intermediates: certificates, anchors: anchors, at: genTime)
     }
 
     /// The imprint is the hash of `data` under the token's algorithm.

@@ -16,6 +16,10 @@ public final class FrameReader {
     private var timeBase: AVRational
 
     public var damagedPackets: Int { loop.damagedPackets }
+    /// After the last frame: whether the whole stream was there (see `MediaCompleteness`).
+    public var completeness: MediaCompleteness { loop.completeness }
+    /// The container is an image format (PNG, JPEG, ...), not a video.
+    public var isStillImage: Bool { input.isStillImage }
 
     /// - Parameter fastDecode: skip decoding frames nothing refers to (B-frames in most streams):
     ///   fewer frames, much faster, for statistics that do not need every frame.

@@ -7,6 +7,10 @@ final class MediaInput {
     let videoStreamIndex: Int32
     let decoder: UnsafeMutablePointer<AVCodecContext>
     let info: VideoInfo
+    /// The container is an image format (a PNG, a JPEG, an image sequence), not a video.
+    let isStillImage: Bool
+    /// Frames the container says the video stream has (0 when it does not say).
+    let declaredFrames: Int
 
     var videoStream: UnsafeMutablePointer<AVStream> { format.pointee.streams[Int(videoStreamIndex)]! }
 
@@ -15,16 +19,12 @@ final class MediaInput {
     init(url: URL, discardNonReference: Bool = false) throws {
         MediaLogging.configure()
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw MediaError(.invalidInput, "\(path): no such file")
-        }
-        if isDirectory.boolValue { throw MediaError(.invalidInput, "\(path): is a directory, not a video file") }
+        // A FIFO, socket or device would block the demuxer (or never end): regular files only.
+        let status = try InputFile.status(of: path)
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw MediaError(.invalidInput, "\(path): permission denied")
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if size == 0 { throw MediaError(.invalidInput, "\(path): empty file (0 bytes)") }
+        if status.size == 0 { throw MediaError(.invalidInput, "\(path): empty file (0 bytes)") }
 
         var context: UnsafeMutablePointer<AVFormatContext>? = nil
         let opened = avformat_open_input(&context, path, nil, nil)
@@ -89,11 +89,15 @@ final class MediaInput {
         self.format = context
         self.videoStreamIndex = index
         self.decoder = decoder
+        let containerName = String(cString: context.pointee.iformat.pointee.name)
+        // Image demuxers: `image2` (files by name) and `png_pipe`, `jpeg_pipe`, ... (by content).
+        isStillImage = containerName == "image2" || containerName.hasSuffix("_pipe")
+        declaredFrames = Int(max(0, stream.pointee.nb_frames))
         self.info = VideoInfo(
             width: width, height: height, frameRate: rate, duration: duration,
             codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
             rotation: rotation, audioStreams: audioStreams,
-            container: String(cString: context.pointee.iformat.pointee.name))
+            container: containerName)
         keepContext = true
         keepDecoder = true
     }
@@ -111,6 +115,21 @@ final class MediaInput {
     }
 }
 
+extension DecodeLoop {
+    /// Whether the whole stream was read, judged once the loop has finished: the demuxer stopped
+    /// on an error rather than the end of the file, or fewer video packets arrived than the
+    /// container declares.
+    var completeness: MediaCompleteness {
+        if let readError {
+            return MediaCompleteness(isComplete: false, detail: "reading stopped after \(videoPackets) video packets: \(ffmpegErrorText(readError))")
+        }
+        if input.declaredFrames > 0, videoPackets < input.declaredFrames {
+            return MediaCompleteness(isComplete: false, detail: "\(videoPackets) of the \(input.declaredFrames) video frames the file declares are there")
+        }
+        return MediaCompleteness(isComplete: true, detail: nil)
+    }
+}
+
 /// Reads packets from an input and turns them into decoded video frames, one at a time.
 ///
 /// Damaged packets are skipped (as players do); a file that yields no frame at all is an error.
@@ -121,6 +140,11 @@ final class DecodeLoop {
     private var finished = false
     private(set) var decodedFrames = 0
     private(set) var damagedPackets = 0
+    /// Video packets the demuxer delivered.
+    private(set) var videoPackets = 0
+    /// The demuxer's error when reading stopped on something other than the end of the file
+    /// (a truncated or damaged file), nil otherwise.
+    private(set) var readError: Int32?
     /// Called with every packet that is not from the video stream (for stream copy); the packet is unref'd afterwards.
     var otherPacket: ((UnsafeMutablePointer<AVPacket>) throws -> Void)?
 
@@ -141,6 +165,13 @@ final class DecodeLoop {
         while true {
             let received = avcodec_receive_frame(input.decoder, frame)
             if received >= 0 {
+                guard Int(frame.pointee.width) <= MediaLimits.maximumSide, Int(frame.pointee.height) <= MediaLimits.maximumSide,
+                      Int(frame.pointee.width) * Int(frame.pointee.height) <= MediaLimits.maximumArea else {
+                    // The header was checked; a stream may still change its size mid-way.
+                    var f: UnsafeMutablePointer<AVFrame>? = frame
+                    av_frame_free(&f)
+                    throw MediaError(.invalidInput, "a decoded frame of \(frame.pointee.width)x\(frame.pointee.height) is beyond the supported maximum (8K)")
+                }
                 decodedFrames += 1
                 return frame
             }
@@ -168,12 +199,14 @@ final class DecodeLoop {
             let read = av_read_frame(input.format, packet)
             if read < 0 {
                 // End of file, or a read error on a truncated file: drain what the decoder holds.
+                if read != errorEOF { readError = read }
                 draining = true
                 avcodec_send_packet(input.decoder, nil)
                 continue
             }
             defer { av_packet_unref(packet) }
             if packet.pointee.stream_index == input.videoStreamIndex {
+                videoPackets += 1
                 let sent = avcodec_send_packet(input.decoder, packet)
                 if sent < 0 && sent != errorAgain { damagedPackets += 1 }
             } else if let otherPacket {

@@ -6,6 +6,8 @@ public struct TranscodeSummary: Sendable {
     public var framesEncoded: Int
     public var damagedPackets: Int
     public var copiedAudioStreams: Int
+    /// Whether the input was read to its end (a truncated file is not).
+    public var completeness: MediaCompleteness
     /// Things a person should know (e.g. an audio stream the container could not carry).
     public var warnings: [String]
 }
@@ -24,6 +26,9 @@ public final class Transcoder {
         self.input = try MediaInput(url: url)
         self.info = input.info
     }
+
+    /// The container is an image format (PNG, JPEG, ...), not a video.
+    public var isStillImage: Bool { input.isStillImage }
 
     /// - Parameters:
     ///   - filter: libavfilter description applied to every frame ("null" for none). A final
@@ -101,8 +106,11 @@ public final class Transcoder {
             try muxer.write(packet)
         }
 
-        // Audio packets read before the header is written wait here.
+        // Audio packets read before the header is written wait here, up to a limit: a file whose
+        // video never starts must not fill memory with audio.
         var pendingAudio: [UnsafeMutablePointer<AVPacket>] = []
+        var pendingAudioBytes = 0
+        let pendingAudioLimit = 16 << 20
         defer { for p in pendingAudio { var q: UnsafeMutablePointer<AVPacket>? = p; av_packet_free(&q) } }
         func writeAudio(_ packet: UnsafeMutablePointer<AVPacket>, from inputIndex: Int32) throws {
             guard let target = audioMap[inputIndex] else { return }
@@ -115,6 +123,10 @@ public final class Transcoder {
         loop.otherPacket = { packet in
             guard audioMap[packet.pointee.stream_index] != nil else { return }
             if encoder == nil {
+                pendingAudioBytes += Int(packet.pointee.size)
+                guard pendingAudioBytes <= pendingAudioLimit, pendingAudio.count < 100_000 else {
+                    throw MediaError(.invalidInput, "\(self.url.path): more than 16 MiB of audio before the first video frame")
+                }
                 pendingAudio.append(av_packet_clone(packet))
             } else {
                 try writeAudio(packet, from: packet.pointee.stream_index)
@@ -168,6 +180,6 @@ public final class Transcoder {
         try muxer.finish()
         progress?(1)
         return TranscodeSummary(framesEncoded: framesEncoded, damagedPackets: loop.damagedPackets,
-                                copiedAudioStreams: audioMap.count, warnings: warnings)
+                                copiedAudioStreams: audioMap.count, completeness: loop.completeness, warnings: warnings)
     }
 }

@@ -11,6 +11,9 @@ public struct VideoInfo: Sendable, Codable, Equatable {
     public var rotation: Double
     public var audioStreams: Int
     public var container: String
+    /// False when the file ended early (truncated, or still being copied): see `incompleteness`.
+    public var complete: Bool = true
+    public var incompleteness: String? = nil
 }
 
 /// Limits that keep hostile headers from driving allocations.

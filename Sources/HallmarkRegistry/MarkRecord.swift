@@ -18,6 +18,27 @@ public struct MarkRecord: Sendable, Equatable, Codable {
     public var visibleMark: String?
     /// A C2PA manifest store (raw bytes). Empty `Data` and `nil` are kept distinct.
     public var manifest: Data?
+    /// Whether the stamped file reached its destination (see `Delivery`).
+    public var delivery: Delivery = .delivered
+    /// Where the stamped file was written.
+    public var outputPath: String?
+    /// While `delivery` is pending: who is writing the output (`Delivery.owner`), so that a later
+    /// run can tell a stamp in progress from one whose process died.
+    public var pendingOwner: String?
+    /// The source clip this copy was stamped from: copies of one generation issued to several
+    /// accounts share it (by default the input's SHA-256).
+    public var sourceId: String?
+
+    /// What became of a stamp's output. The record is written before the output is renamed into
+    /// place, so that no output ever exists without its record.
+    public enum Delivery: String, Sendable, Codable, CaseIterable {
+        /// The output is being written, or its process died before it was settled.
+        case pending
+        /// The output was moved into place.
+        case delivered
+        /// The output never appeared (the stamp failed or was killed before the rename).
+        case notDelivered = "not-delivered"
+    }
 
     /// `createdAt` is rounded to the millisecond here so that a record read back from a
     /// registry compares equal to the one that was inserted.
@@ -29,8 +50,16 @@ public struct MarkRecord: Sendable, Equatable, Codable {
         outputSHA256: String? = nil,
         createdAt: Date = Date(),
         visibleMark: String? = nil,
-        manifest: Data? = nil
+        manifest: Data? = nil,
+        delivery: Delivery = .delivered,
+        outputPath: String? = nil,
+        pendingOwner: String? = nil,
+        sourceId: String? = nil
     ) {
+        self.delivery = delivery
+        self.outputPath = outputPath
+        self.pendingOwner = pendingOwner
+        self.sourceId = sourceId
         self.markId = markId
         self.account = account
         self.clipLabel = clipLabel

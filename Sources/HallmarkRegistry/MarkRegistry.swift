@@ -19,6 +19,17 @@ public protocol MarkRegistry: Sendable {
     /// (as an unsigned number).
     func records(account: String?) throws -> [MarkRecord]
 
+    /// Sets the delivery state of `markId` (clearing `pendingOwner` unless it stays pending).
+    /// Throws `RegistryError.notFound`-like errors only for database failures; an unknown id
+    /// changes nothing.
+    func setDelivery(markId: UInt64, to delivery: MarkRecord.Delivery) throws
+
+    /// Records still pending delivery, oldest first.
+    func pendingRecords() throws -> [MarkRecord]
+
+    /// Records stamped from `sourceId`, oldest first.
+    func records(sourceId: String) throws -> [MarkRecord]
+
     /// A uniformly random non-zero id that is not in the registry at the moment of the call.
     ///
     /// Nothing is reserved: another writer could insert the same id before this caller does,

@@ -85,6 +85,16 @@ enum Migrations {
                 sqlite: "ALTER TABLE marks ADD COLUMN manifest BLOB",
                 postgres: "ALTER TABLE marks ADD COLUMN manifest BYTEA"),
         ]),
+        // Delivery state (a record is written before its output appears), where the output went,
+        // and the source clip copies were stamped from (one generation issued to many accounts).
+        Migration(version: 3, statements: [
+            "ALTER TABLE marks ADD COLUMN delivery TEXT NOT NULL DEFAULT 'delivered'",
+            "ALTER TABLE marks ADD COLUMN output_path TEXT",
+            "ALTER TABLE marks ADD COLUMN pending_owner TEXT",
+            "ALTER TABLE marks ADD COLUMN source_id TEXT",
+            "CREATE INDEX marks_pending ON marks (delivery) WHERE delivery = 'pending'",
+            "CREATE INDEX marks_source ON marks (source_id) WHERE source_id IS NOT NULL",
+        ]),
     ]
 
     /// The bookkeeping table, created in the same transaction as the first migration.

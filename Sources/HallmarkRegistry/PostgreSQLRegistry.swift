@@ -68,6 +68,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
         let texts = [
             ("account", record.account), ("clipLabel", record.clipLabel), ("inputSHA256", record.inputSHA256),
             ("outputSHA256", record.outputSHA256), ("visibleMark", record.visibleMark),
+            ("outputPath", record.outputPath), ("pendingOwner", record.pendingOwner), ("sourceId", record.sourceId),
         ]
         for case let (name, text?) in texts where text.utf8.contains(0) {
             throw RegistryError.invalidRecord("\(name) contains a NUL character, which PostgreSQL text cannot store")
@@ -76,7 +77,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
             do {
                 // One statement: atomic by itself, no explicit transaction needed.
                 try connection.query("""
-                    INSERT INTO marks (\(SQLiteRegistry.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    INSERT INTO marks (\(SQLiteRegistry.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                     """, [
                         .int64(Int64(bitPattern: record.markId)),
                         .text(record.account),
@@ -86,6 +87,10 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
                         .int64(createdAt),
                         .optionalText(record.visibleMark),
                         .optionalBytes(record.manifest),
+                        .text(record.delivery.rawValue),
+                        .optionalText(record.outputPath),
+                        .optionalText(record.pendingOwner),
+                        .optionalText(record.sourceId),
                     ])
             } catch let error as PostgresError where error.sqlState == "23505" {
                 throw RegistryError.duplicateMarkId(record.markId)
@@ -128,6 +133,30 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
             } else {
                 try connection.query("SELECT \(SQLiteRegistry.columns) FROM marks \(order)")
             }
+            return try (0..<result.rowCount).map { try Self.decode(result, row: $0) }
+        }
+    }
+
+    public func setDelivery(markId: UInt64, to delivery: MarkRecord.Delivery) throws {
+        _ = try locked {
+            try connection.query("""
+                UPDATE marks SET delivery = $1, pending_owner = CASE WHEN $1 = 'pending' THEN pending_owner END WHERE mark_id = $2
+                """, [.text(delivery.rawValue), .int64(Int64(bitPattern: markId))])
+        }
+    }
+
+    public func pendingRecords() throws -> [MarkRecord] {
+        try select("SELECT \(SQLiteRegistry.columns) FROM marks WHERE delivery = 'pending' ORDER BY created_at", [])
+    }
+
+    public func records(sourceId: String) throws -> [MarkRecord] {
+        if sourceId.utf8.contains(0) { return [] }  // cannot be stored, so not there
+        return try select("SELECT \(SQLiteRegistry.columns) FROM marks WHERE source_id = $1 ORDER BY created_at", [.text(sourceId)])
+    }
+
+    private func select(_ sql: String, _ parameters: [PostgresParameter]) throws -> [MarkRecord] {
+        try locked {
+            let result = try connection.query(sql, parameters)
             return try (0..<result.rowCount).map { try Self.decode(result, row: $0) }
         }
     }
@@ -205,7 +234,11 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
             outputSHA256: result.text(row, 4),
             createdAt: MarkRecord.dateFrom(unixMilliseconds: createdAt),
             visibleMark: result.text(row, 6),
-            manifest: manifest)
+            manifest: manifest,
+            delivery: try SQLiteRegistry.delivery(result.text(row, 8), markId: markId),
+            outputPath: result.text(row, 9),
+            pendingOwner: result.text(row, 10),
+            sourceId: result.text(row, 11))
     }
 
     private enum SchemaState {

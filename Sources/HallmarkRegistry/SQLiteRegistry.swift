@@ -69,7 +69,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
         try locked {
             try connection.immediateTransaction {
                 try connection.withStatement("""
-                    INSERT INTO marks (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO marks (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """) { statement in
                     try statement.bind(1, Int64(bitPattern: record.markId))
                     try statement.bind(2, record.account)
@@ -79,6 +79,10 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
                     try statement.bind(6, createdAt)
                     try statement.bind(7, record.visibleMark)
                     try statement.bind(8, record.manifest)
+                    try statement.bind(9, record.delivery.rawValue)
+                    try statement.bind(10, record.outputPath)
+                    try statement.bind(11, record.pendingOwner)
+                    try statement.bind(12, record.sourceId)
                     do {
                         try statement.step()
                     } catch {
@@ -137,6 +141,40 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
         }
     }
 
+    public func setDelivery(markId: UInt64, to delivery: MarkRecord.Delivery) throws {
+        try locked {
+            try connection.immediateTransaction {
+                try connection.withStatement("""
+                    UPDATE marks SET delivery = ?, pending_owner = CASE WHEN ? = 'pending' THEN pending_owner END WHERE mark_id = ?
+                    """) { statement in
+                    try statement.bind(1, delivery.rawValue)
+                    try statement.bind(2, delivery.rawValue)
+                    try statement.bind(3, Int64(bitPattern: markId))
+                    try statement.step()
+                }
+            }
+        }
+    }
+
+    public func pendingRecords() throws -> [MarkRecord] {
+        try select("SELECT \(Self.columns) FROM marks WHERE delivery = 'pending' ORDER BY created_at") { _ in }
+    }
+
+    public func records(sourceId: String) throws -> [MarkRecord] {
+        try select("SELECT \(Self.columns) FROM marks WHERE source_id = ? ORDER BY created_at") { try $0.bind(1, sourceId) }
+    }
+
+    private func select(_ sql: String, bind: (SQLiteStatement) throws -> Void) throws -> [MarkRecord] {
+        try locked {
+            try connection.withStatement(sql) { statement in
+                try bind(statement)
+                var result: [MarkRecord] = []
+                while try statement.step() { result.append(try Self.decode(statement)) }
+                return result
+            }
+        }
+    }
+
     public func unusedMarkId() throws -> UInt64 {
         var generator = SystemRandomNumberGenerator()
         // One attempt almost surely suffices; the bound only guards against a broken generator.
@@ -173,7 +211,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
     // MARK: Internals
 
     static let columns =
-        "mark_id, account, clip_label, input_sha256, output_sha256, created_at, visible_mark, manifest"
+        "mark_id, account, clip_label, input_sha256, output_sha256, created_at, visible_mark, manifest, delivery, output_path, pending_owner, source_id"
 
     /// Tests reach the raw connection through this; the lock is held while `body` runs.
     func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
@@ -203,7 +241,18 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
             outputSHA256: statement.text(4),
             createdAt: MarkRecord.dateFrom(unixMilliseconds: statement.int64(5)),
             visibleMark: statement.text(6),
-            manifest: statement.blob(7))
+            manifest: statement.blob(7),
+            delivery: try delivery(statement.text(8), markId: markId),
+            outputPath: statement.text(9),
+            pendingOwner: statement.text(10),
+            sourceId: statement.text(11))
+    }
+
+    static func delivery(_ text: String?, markId: UInt64) throws -> MarkRecord.Delivery {
+        guard let text, let delivery = MarkRecord.Delivery(rawValue: text) else {
+            throw RegistryError.corruptRecord(markId: markId, message: "delivery is \(text.map { "'\($0)'" } ?? "NULL")")
+        }
+        return delivery
     }
 
     /// Creates an empty file with mode 0600 (and missing parents with 0700). Losing the race to

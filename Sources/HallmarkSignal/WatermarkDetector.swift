@@ -47,6 +47,12 @@ public struct WatermarkDetector: Sendable {
     ///   stays conservative.
     public func detect(_ accumulator: FrameAccumulator, lattices: [Lattice]? = nil, includeNominal: Bool = true,
                        guide: SearchChoice? = nil) -> DetectionResult {
+        detect(accumulator.snapshot(), lattices: lattices, includeNominal: includeNominal, guide: guide)
+    }
+
+    /// Analyses accumulated frames (see the overload taking a `FrameAccumulator`).
+    public func detect(_ accumulator: AccumulatedFrames, lattices: [Lattice]? = nil, includeNominal: Bool = true,
+                       guide: SearchChoice? = nil) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
         let image = Self.removeBlockGrid(Self.clipOutliers(accumulator.mean), width: accumulator.width, height: accumulator.height)

@@ -17,7 +17,7 @@ struct EmbedValidateTests {
 
     static let request = ManifestRequest(generatorName: "Hallmark", generatorVersion: "0.1.0", title: "clip",
                                          softBindingMarkId: 0x0123_4567_89ab_cdef, model: "test-model",
-                                         accountReference: "acct-1", clipLabel: "clip-1")
+                                         clipLabel: "clip-1")
 
     static func stamp(_ input: URL, algorithm: SigningAlgorithm = .es256) throws -> Stamped {
         let dir = try TestSupport.temporaryDirectory()

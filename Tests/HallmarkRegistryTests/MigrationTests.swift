@@ -12,9 +12,9 @@ struct MigrationTests {
             do {
                 let registry = try SQLiteRegistry(path: path, create: true)
                 first = try registry.appliedMigrations()
-                #expect(first.map(\.version) == [1, 2])
-                #expect(try registry.schemaVersion() == 2)
-                #expect(SQLiteRegistry.supportedSchemaVersion == 2)
+                #expect(first.map(\.version) == [1, 2, 3])
+                #expect(try registry.schemaVersion() == 3)
+                #expect(SQLiteRegistry.supportedSchemaVersion == 3)
                 for migration in first {
                     // ISO-8601 UTC, e.g. 2025-11-23T23:19:00.123Z
                     #expect(migration.appliedAt.hasSuffix("Z"))
@@ -48,17 +48,26 @@ struct MigrationTests {
 
             let registry = try SQLiteRegistry(path: path, create: false)
             let applied = try registry.appliedMigrations()
-            #expect(applied.map(\.version) == [1, 2])
+            #expect(applied.map(\.version) == [1, 2, 3])
             #expect(applied.first == v1Applied)
             let expected = MarkRecord(
                 markId: .max, account: "legacy", clipLabel: "old clip",
                 createdAt: Date(timeIntervalSince1970: 1_700_000_000))
             #expect(try registry.record(markId: .max) == expected)
 
-            // The new column is usable after the upgrade.
-            let withManifest = MarkRecord(markId: 2, account: "new", manifest: Data("c2pa".utf8))
+            // Old rows read as delivered (they were written after their output appeared).
+            #expect(try registry.record(markId: .max)?.delivery == .delivered)
+            // The new columns are usable after the upgrade.
+            let withManifest = MarkRecord(markId: 2, account: "new", manifest: Data("c2pa".utf8), delivery: .pending,
+                                          outputPath: "/out/x.mp4", pendingOwner: "host /out/.x.hallmark-01234567.mp4", sourceId: "src")
             try registry.insert(withManifest)
             #expect(try registry.record(markId: 2) == withManifest)
+            #expect(try registry.pendingRecords() == [withManifest])
+            #expect(try registry.records(sourceId: "src") == [withManifest])
+            try registry.setDelivery(markId: 2, to: .delivered)
+            #expect(try registry.record(markId: 2)?.delivery == .delivered)
+            #expect(try registry.record(markId: 2)?.pendingOwner == nil)
+            #expect(try registry.pendingRecords().isEmpty)
         }
     }
 
@@ -66,16 +75,17 @@ struct MigrationTests {
     func newerSchemaRefused() throws {
         try withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("r.db").path
-            let future = Migrations.all + [Migration(version: 3, statements: ["CREATE TABLE future_things (id INTEGER)"])]
+            let supported = Migrations.all.count
+            let future = Migrations.all + [Migration(version: supported + 1, statements: ["CREATE TABLE future_things (id INTEGER)"])]
             do {
                 let newer = try SQLiteRegistry(path: path, create: true, migrations: future)
                 try newer.insert(sampleRecord(42))
-                #expect(try newer.schemaVersion() == 3)
+                #expect(try newer.schemaVersion() == supported + 1)
             }
             let before = try Data(contentsOf: URL(fileURLWithPath: path))
 
             for create in [false, true] {
-                #expect(throws: RegistryError.newerSchema(path: path, found: 3, supported: 2)) {
+                #expect(throws: RegistryError.newerSchema(path: path, found: supported + 1, supported: supported)) {
                     try SQLiteRegistry(path: path, create: create)
                 }
             }

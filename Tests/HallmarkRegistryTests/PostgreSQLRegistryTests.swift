@@ -157,7 +157,7 @@ struct PostgreSQLRegistryTests {
 
             let registry = try PostgreSQLRegistry(url: url, create: false)
             let applied = try registry.appliedMigrations()
-            #expect(applied.map(\.version) == [1, 2])
+            #expect(applied.map(\.version) == Migrations.all.map(\.version))
             #expect(try registry.schemaVersion() == PostgreSQLRegistry.supportedSchemaVersion)
             #expect(PostgreSQLRegistry.supportedSchemaVersion == SQLiteRegistry.supportedSchemaVersion)
             for migration in applied {
@@ -182,6 +182,7 @@ struct PostgreSQLRegistryTests {
             #expect(columns == [
                 "mark_id bigint", "account text", "clip_label text", "input_sha256 text",
                 "output_sha256 text", "created_at bigint", "visible_mark text", "manifest bytea",
+                "delivery text", "output_path text", "pending_owner text", "source_id text",
             ])
         }
     }
@@ -200,30 +201,38 @@ struct PostgreSQLRegistryTests {
                 }
             }
             let registry = try PostgreSQLRegistry(url: url, create: false)
-            #expect(try registry.appliedMigrations().map(\.version) == [1, 2])
+            #expect(try registry.appliedMigrations().map(\.version) == [1, 2, 3])
             #expect(try registry.record(markId: .max) == MarkRecord(
                 markId: .max, account: "legacy", clipLabel: "old clip",
                 createdAt: Date(timeIntervalSince1970: 1_700_000_000)))
-            let withManifest = MarkRecord(markId: 2, account: "new", manifest: Data("c2pa".utf8))
+            let withManifest = MarkRecord(markId: 2, account: "new", manifest: Data("c2pa".utf8), delivery: .pending,
+                                          outputPath: "/out/x.mp4", pendingOwner: "host /out/.x.hallmark-01234567.mp4", sourceId: "src")
             try registry.insert(withManifest)
             #expect(try registry.record(markId: 2) == withManifest)
+            #expect(try registry.pendingRecords() == [withManifest])
+            #expect(try registry.records(sourceId: "src") == [withManifest])
+            try registry.setDelivery(markId: 2, to: .notDelivered)
+            #expect(try registry.record(markId: 2)?.delivery == .notDelivered)
+            #expect(try registry.record(markId: 2)?.pendingOwner == nil)
+            #expect(try registry.pendingRecords().isEmpty)
         }
     }
 
     @Test("a registry from a newer build is refused and left untouched")
     func newerSchemaRefused() throws {
         try PostgresTestServer.withTemporaryDatabase { url in
-            let future = Migrations.all + [Migration(version: 3, statements: ["CREATE TABLE future_things (id INTEGER)"])]
+            let supported = Migrations.all.count
+            let future = Migrations.all + [Migration(version: supported + 1, statements: ["CREATE TABLE future_things (id INTEGER)"])]
             let newer = try PostgreSQLRegistry(url: url, create: true, migrations: future)
             try newer.insert(sampleRecord(42))
             let appliedBefore = try newer.appliedMigrations()
-            #expect(appliedBefore.map(\.version) == [1, 2, 3])
+            #expect(appliedBefore.map(\.version) == Array(1...(supported + 1)))
 
             for create in [false, true] {
-                #expect(throws: RegistryError.newerSchema(path: newer.displayURL, found: 3, supported: 2)) {
+                #expect(throws: RegistryError.newerSchema(path: newer.displayURL, found: supported + 1, supported: supported)) {
                     try PostgreSQLRegistry(url: url, create: create)
                 }
-                #expect(throws: RegistryError.newerSchema(path: newer.displayURL, found: 3, supported: 2)) {
+                #expect(throws: RegistryError.newerSchema(path: newer.displayURL, found: supported + 1, supported: supported)) {
                     try openRegistry(.postgres(url: url), create: create)
                 }
             }
@@ -298,7 +307,7 @@ struct PostgreSQLRegistryTests {
             }
             let registry = try PostgreSQLRegistry(url: url, create: false)
             try expectConcurrentWrites(outcome, in: registry, threads: threads, perThread: perThread)
-            #expect(try registry.appliedMigrations().map(\.version) == [1, 2])
+            #expect(try registry.appliedMigrations().map(\.version) == Migrations.all.map(\.version))
             let rows = try registry.count()
             print("PostgreSQL: \(threads) threads x \(perThread) inserts -> \(rows) rows in "
                 + String(format: "%.2f", outcome.seconds) + " s (opening and migrating included)")

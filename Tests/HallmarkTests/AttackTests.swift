@@ -4,7 +4,7 @@ import Testing
 import HallmarkMedia
 
 /// A subset of the attack matrix, made by a third party's tool (the ffmpeg CLI), asserting the exact id.
-@Suite(.serialized, .enabled(if: TestSupport.hasFFmpegCLI, "needs the ffmpeg CLI to make attacked copies"))
+@Suite(.serialized, .enabled(if: TestSupport.hasFFmpegCLI, "needs the ffmpeg CLI to make attacked copies"), .tags(.media))
 struct AttackTests {
     static let attacks: [(String, [String])] = [
         ("h264 crf 30", ["-c:v", "libx264", "-crf", "30", "-preset", "veryfast"]),
@@ -19,26 +19,26 @@ struct AttackTests {
     /// On the project's own 720p fixture, so it runs from a fresh clone. (H.265 CRF 30 is left to the
     /// natural clip below: this synthetic pattern is mostly flat, where the SSIM mask embeds little.)
     @Test(arguments: attacks.map(\.0).filter { !$0.hasPrefix("h265") })
-    func fixtureSurvives(attack: String) throws {
-        try survives(attack: attack, source: TestSupport.fixture("testsrc-720p.mp4"))
+    func fixtureSurvives(attack: String) async throws {
+        try await survives(attack: attack, source: TestSupport.fixture("testsrc-720p.mp4"))
     }
 
     /// On the real AI clip (3 s excerpt), when ../shared is present.
     @Test(.enabled(if: TestSupport.hasSharedClip, "../shared/media/ai-clip-1080p.mp4 is absent"), arguments: attacks.map(\.0))
-    func aiClipSurvives(attack: String) throws {
+    func aiClipSurvives(attack: String) async throws {
         let workspace = try TestSupport.Workspace()
         let excerpt = workspace.directory.appendingPathComponent("excerpt.mp4")
         try TestSupport.ffmpeg(["-ss", "2", "-t", "3", "-i", TestSupport.aiClip.path, "-c:v", "libx264", "-crf", "12", "-preset", "veryfast", "-an", excerpt.path])
-        try survives(attack: attack, source: excerpt)
+        try await survives(attack: attack, source: excerpt)
     }
 
-    func survives(attack: String, source: URL) throws {
+    func survives(attack: String, source: URL) async throws {
         let arguments = Self.attacks.first { $0.0 == attack }!.1
         let workspace = try TestSupport.Workspace()
         let stamped = try workspace.stamp(source)
         let attacked = workspace.directory.appendingPathComponent("attacked.mp4")
         #expect(try TestSupport.ffmpeg(["-i", stamped.output.path] + arguments + ["-an", attacked.path]) == 0)
-        let report = try workspace.verifier().verify(attacked)
+        let report = try await workspace.verifier().verify(attacked)
         #expect(report.watermark.markId == stamped.markIdHex, "\(attack): detected=\(report.watermark.detected) p=\(report.watermark.pValue)")
     }
 }

@@ -2,40 +2,15 @@ import Foundation
 import Testing
 
 /// The `hallmark` executable run as a user runs it: output, exit codes, files left behind.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.endToEnd))
 struct CommandLineTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Run = TestSupport.Run
 
     /// The built `hallmark` next to the test bundle.
-    static let executable: URL? = {
-        var directory = Bundle.main.bundleURL
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("hallmark")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static var executable: URL? { TestSupport.hallmarkExecutable }
 
     static func run(_ arguments: [String], home: URL) throws -> Run {
-        let process = Process()
-        process.executableURL = try #require(executable, "the hallmark executable was not built")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["HALLMARK_HOME"] = home.path
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try TestSupport.runHallmark(arguments, home: home)
     }
 
     let home = TestSupport.temporaryDirectory("cli-home")
@@ -102,7 +77,12 @@ struct CommandLineTests {
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 1.5)
+        // Interrupt once the encode is under way: its temporary output exists.
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, !files(in: work).contains(where: { $0.hasPrefix(".interrupted.hallmark-") }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(files(in: work).contains { $0.hasPrefix(".interrupted.hallmark-") }, "the stamp never started writing")
         process.interrupt()
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
@@ -162,14 +142,17 @@ struct CommandLineTests {
             #expect(verify.status == 65, "verify \(name): \(verify.status) \(verify.stderr)")
             #expect(verify.stderr.split(separator: "\n").count == 1, "verify \(name): \(verify.stderr)")
         }
-        // A truncated file still decodes as far as it goes: stamping it is allowed, never a crash.
+        // A truncated file is refused (65): stamping part of a clip would register it as the clip.
         let truncatedStamp = try Self.run(["stamp", truncated.path, "-o", work.appendingPathComponent("t.mp4").path, "--account", "a", "--preset", "ultrafast"], home: home)
-        #expect([0, 65].contains(truncatedStamp.status), "\(truncatedStamp.stderr)")
-        if truncatedStamp.status == 0 {
-            // It was stamped: that is a legitimate new record, so compare the registry before it.
-        } else {
-            #expect(FileManager.default.contents(atPath: home.appendingPathComponent("registry.sqlite").path) == registryBefore)
-        }
+        #expect(truncatedStamp.status == 65, "\(truncatedStamp.stderr)")
+        #expect(truncatedStamp.stderr.contains("truncated"), "\(truncatedStamp.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("t.mp4").path))
+        #expect(FileManager.default.contents(atPath: home.appendingPathComponent("registry.sqlite").path) == registryBefore)
+        // Verify analyses what is there and says the file is incomplete.
+        let truncatedVerify = try Self.run(["verify", truncated.path, "--format", "json"], home: home)
+        #expect(truncatedVerify.status == 0, "\(truncatedVerify.stderr)")
+        let truncatedReport = try #require(try JSONSerialization.jsonObject(with: Data(truncatedVerify.stdout.utf8)) as? [String: Any])
+        #expect((truncatedReport["video"] as? [String: Any])?["complete"] as? Bool == false)
         #expect(!files(in: work).contains { $0.contains(".hallmark-") }, "temporary files left: \(files(in: work))")
     }
 
@@ -200,7 +183,10 @@ struct CommandLineTests {
         #expect(try Self.run(["stamp", bars, "-o", work.appendingPathComponent("k2.mp4").path, "--account", "b", "--preset", "ultrafast"], home: otherHome).status == 0)
         let wrongKey = try Self.run(["verify", stamped.path, "--format", "json"], home: otherHome)
         #expect(wrongKey.status == 0)
-        #expect(wrongKey.stdout.contains("\"detected\" : false"))
+        let wrongKeyReport = try #require(try JSONSerialization.jsonObject(with: Data(wrongKey.stdout.utf8)) as? [String: Any])
+        let wrongKeyWatermark = try #require(wrongKeyReport["watermark"] as? [String: Any])
+        #expect(wrongKeyWatermark["detected"] as? Bool == false)
+        #expect(wrongKeyWatermark["markId"] is NSNull)
         // A registry path that is not a database: exit 78, output not written.
         let notDatabase = work.appendingPathComponent("registry.txt")
         try Data("hello".utf8).write(to: notDatabase)

@@ -4,20 +4,28 @@ import Testing
 import HallmarkMedia
 
 /// The investigator's report renders in a real browser (headless Chromium), not only as text.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.media))
 struct HTMLReportTests {
     static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    @Test func reportHasTheEvidence() throws {
+    @Test func reportHasTheEvidence() async throws {
         let workspace = try TestSupport.Workspace()
         let stamped = try workspace.stamp(TestSupport.fixture("testsrc-720p.mp4"), account: "ivy",
                                           visible: VisibleMark(content: .text("Hallmark"), period: 1))
-        let details = try workspace.verifier().analyse(stamped.output)
+        let details = try await workspace.verifier().analyse(stamped.output)
         let html = HTMLReport.render(details)
         #expect(html.contains("issued to account ivy"))
-        #expect(html.contains("<svg"))
+        // The score plot has one bar per time window, each with its score in its tooltip.
+        let windows = details.report.trace.windows
+        #expect(windows.count >= 2)
+        let plot = try #require(html.range(of: "aria-label=\"detection score per time window\"").map { html[$0.lowerBound...] })
+        let svg = plot[..<(plot.range(of: "</svg>")?.lowerBound ?? plot.endIndex)]
+        #expect(svg.components(separatedBy: "<rect x=").count - 1 == windows.count + 1, "one bar per window plus the background")
+        for window in windows {
+            #expect(svg.contains(String(format: "%.1f–%.1f s: score %.1f", window.start, window.end, window.syncScore)))
+        }
         #expect(html.contains("data:image/png;base64,"))
         #expect(html.contains("Content Credentials"))
         #expect(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""), "no external resources")
@@ -25,11 +33,11 @@ struct HTMLReportTests {
     }
 
     @Test(.enabled(if: chromium != nil, "needs chromium (apt-get install chromium) to render the report"))
-    func reportRendersInChromium() throws {
+    func reportRendersInChromium() async throws {
         let workspace = try TestSupport.Workspace()
         let stamped = try workspace.stamp(TestSupport.fixture("motion-540p.mp4"), account: "jack")
         let html = workspace.directory.appendingPathComponent("report.html")
-        try Data(HTMLReport.render(try workspace.verifier().analyse(stamped.output)).utf8).write(to: html)
+        try Data(HTMLReport.render(try await workspace.verifier().analyse(stamped.output)).utf8).write(to: html)
         let screenshot = workspace.directory.appendingPathComponent("report.png")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.chromium!)

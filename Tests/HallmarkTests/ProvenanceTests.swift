@@ -4,7 +4,7 @@ import Testing
 import HallmarkRegistry
 
 /// Content Credentials, attribution, batch scans and the registry commands, end to end.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.endToEnd))
 struct ProvenanceTests {
     typealias CLI = CommandLineTests
 
@@ -30,16 +30,25 @@ struct ProvenanceTests {
     }
 
     @Test func stampedClipsCarryTrustedCredentialsBoundToTheWatermark() throws {
-        let (output, markId) = try stamp("testsrc-720p.mp4", account: "dana", name: "signed.mp4", extra: ["--generator", "VideoGen/2.1", "--model", "vg-2"])
+        let account = "dana-private-7f3e9c"
+        let (output, markId) = try stamp("testsrc-720p.mp4", account: account, name: "signed.mp4", extra: ["--generator", "VideoGen/2.1", "--model", "vg-2"])
+        // The public file names no account anywhere (the manifest refers to the mark id only).
+        #expect(try Data(contentsOf: output).range(of: Data(account.utf8)) == nil, "the stamped file contains the account id")
         let keys = home.appendingPathComponent("keys")
         for name in ["root-ca.key", "intermediate.key", "signer.key"] {
             let mode = try FileManager.default.attributesOfItem(atPath: keys.appendingPathComponent(name).path)[.posixPermissions] as? Int
             #expect(mode == 0o600, "\(name)")
         }
-        let report = try json(try CLI.run(["verify", output.path, "--format", "json"], home: home).stdout)
+        // The development root is trusted only when asked: its private key sits beside it.
+        let untrusted = try #require(try json(try CLI.run(["verify", output.path, "--format", "json"], home: home).stdout)["manifest"] as? [String: Any])
+        #expect(untrusted["validationState"] as? String == "Valid")
+        #expect((untrusted["statusCodes"] as? [String]) == ["signingCredential.untrusted"])
+        #expect((untrusted["trustAnchors"] as? String)?.hasPrefix("none configured") == true)
+        let report = try json(try CLI.run(["verify", output.path, "--format", "json", "--trust-dev-root"], home: home).stdout)
         let manifest = try #require(report["manifest"] as? [String: Any])
         #expect(manifest["present"] as? Bool == true)
         #expect(manifest["validationState"] as? String == "Trusted")
+        #expect((manifest["trustAnchors"] as? String)?.contains("--trust-dev-root") == true)
         #expect(manifest["recovered"] as? Bool == false)
         #expect(manifest["softBindingMatchesWatermark"] as? Bool == true)
         #expect((manifest["assertions"] as? [String])?.contains("c2pa.soft-binding") == true)
@@ -83,7 +92,8 @@ struct ProvenanceTests {
     }
 
     @Test func signAddsCredentialsWithoutReencoding() throws {
-        #expect(try CLI.run(["keys", "init", "--algorithm", "ed25519"], home: home).status == 0)
+        // A home made for development: its verifier trusts its own root without a flag.
+        #expect(try CLI.run(["keys", "init", "--algorithm", "ed25519", "--dev"], home: home).status == 0)
         #expect(try CLI.run(["keys", "init"], home: home).status == 78, "refuses to replace keys")
         let input = TestSupport.fixture("bars-720p.mp4")
         let output = work.appendingPathComponent("signed-only.mp4")

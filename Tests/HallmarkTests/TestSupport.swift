@@ -69,4 +69,65 @@ enum TestSupport {
         process.waitUntilExit()
         return process.terminationStatus
     }
+
+    /// What a run of the `hallmark` executable did.
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Killed by a signal (`status` is then the signal number), not exited.
+        var signalled: Bool
+        /// Still running at the deadline and killed.
+        var timedOut: Bool
+    }
+
+    /// The built `hallmark` next to the test bundle.
+    static let hallmarkExecutable: URL? = {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("hallmark")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    /// Runs `hallmark` as a user would, with `HALLMARK_HOME=home` and `environment` added;
+    /// killed (and reported as timed out) if it runs longer than `timeout` seconds.
+    static func runHallmark(_ arguments: [String], home: URL, environment extra: [String: String] = [:],
+                            timeout: Double = 600) throws -> Run {
+        let process = Process()
+        process.executableURL = try #require(hallmarkExecutable, "the hallmark executable was not built")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HALLMARK_HOME"] = home.path
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        // Output goes to files, so a long or stuck run cannot block on a full pipe.
+        let scratch = temporaryDirectory("run")
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        defer { try? out.close(); try? err.close() }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
+                   signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+    }
 }

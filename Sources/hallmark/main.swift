@@ -1,3 +1,0 @@
-import HallmarkCLI
-
-HallmarkCommand.main()
