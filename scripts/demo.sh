@@ -8,6 +8,8 @@ swift build -c release --product hallmark
 export HALLMARK_HOME="$PWD/out/demo-home"
 mkdir -p out
 input="${1:-Fixtures/motion-540p.mp4}"
+# A development home: its verifier trusts its own development root (never do this in production).
+[ -f "$HALLMARK_HOME/keys/root-ca.pem" ] || .build/release/hallmark keys init --dev
 echo "== stamping $input for account demo-account"
 .build/release/hallmark stamp "$input" -o out/demo-stamped.mp4 --account demo-account --label demo --preset veryfast
 echo "== verifying out/demo-stamped.mp4"

@@ -61,7 +61,7 @@ public struct StampResult: Sendable {
 /// Stamps clips: visible mark, invisible spectral watermark carrying a fresh mark id, H.264 encode,
 /// a signed C2PA manifest (with the mark id as its soft binding), then the registry record.
 /// The output appears only when everything succeeded, and never without its registry record.
-public final class Stamper: @unchecked Sendable {
+public final class Stamper: Sendable {
     public let key: WatermarkKey
     public let registry: any MarkRegistry
     /// Where development signing keys live (and are created); nil: only explicit identities sign.

@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 import HallmarkMedia
 import Hallmark
 
 /// Console output: errors, and a progress bar when stderr is a terminal.
 enum Terminal {
     static let isInteractive = isatty(STDERR_FILENO) == 1
-    nonisolated(unsafe) private static var progressShown = false
+    private static let progressShown = Atomic<Bool>(false)
 
     static func error(_ message: String) {
         FileHandle.standardError.write(Data("hallmark: error: \(message)\n".utf8))
@@ -20,7 +21,7 @@ enum Terminal {
         guard isInteractive else { return nil }
         return { fraction in
             FileHandle.standardError.write(Data("\r\(progressLine(label, fraction))".utf8))
-            progressShown = true
+            progressShown.store(true, ordering: .relaxed)
         }
     }
 
@@ -35,9 +36,8 @@ enum Terminal {
     }
 
     static func clearProgress() {
-        if progressShown {
+        if progressShown.exchange(false, ordering: .relaxed) {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-            progressShown = false
         }
     }
 
@@ -61,5 +61,7 @@ enum Terminal {
         return cancellation
     }
 
+    /// Kept alive for the life of the process. Appended to only by `cancelOnInterrupt`, which a
+    /// command calls once, first thing; dispatch sources are not Sendable, hence the exception.
     nonisolated(unsafe) private static var signalSources: [DispatchSourceSignal] = []
 }
