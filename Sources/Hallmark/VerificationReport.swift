@@ -56,6 +56,37 @@ public struct VerificationReport: Sendable, Codable {
         public var windows: [TraceWindow]
         /// The best reading when the evidence was too weak to attribute.
         public var candidate: Candidate?
+        /// Every account the evidence names, strongest first: at least these contributed.
+        public var accused: [Accused] = []
+        /// The marks the clip was scored against (informed detection).
+        public var candidateSet: CandidateSetSummary?
+    }
+
+    /// One account the evidence names.
+    public struct Accused: Sendable, Codable {
+        public var account: String
+        public var markId: String
+        /// The strongest score behind the accusation, in standard deviations (informed detection),
+        /// or the sync score of a blind decode.
+        public var score: Double
+        /// Probability that an account that did not contribute is named with evidence this strong.
+        public var falseAccusationProbability: Double
+        public var log10FalseAccusationProbability: Double
+        /// True below 1e-15: a model extrapolation that ranks evidence, not a measured frequency.
+        public var probabilityIsBound: Bool
+        /// Time ranges (seconds) in which this account is named on its own evidence.
+        public var windows: [[Double]]
+        /// "decoded" (the blind decoder read its mark id) or "informed" (its codeword scored
+        /// against the issued ones).
+        public var evidence: String
+    }
+
+    public struct CandidateSetSummary: Sendable, Codable {
+        /// "source" (the copies of one source clip) or "registry" (every issued mark).
+        public var kind: String
+        public var size: Int
+        public var sourceId: String?
+        public var reason: String
     }
 
     public struct TraceWindow: Sendable, Codable {
@@ -70,6 +101,8 @@ public struct VerificationReport: Sendable, Codable {
         public var syncScore: Double
         public var framesAnalyzed: Int
         public var note: String?
+        /// Every account named in this window, strongest first.
+        public var accounts: [String] = []
     }
 
     public struct Candidate: Sendable, Codable {
@@ -136,7 +169,7 @@ extension VerificationReport {
             object[section] = dictionary
         }
         ensure("watermark", ["markId", "relativeScale", "rotationDegrees", "note"])
-        ensure("trace", ["account", "clipLabel", "issuedAt", "markId", "falseAttributionProbability", "registryMarks", "note", "candidate"])
+        ensure("trace", ["account", "clipLabel", "issuedAt", "markId", "falseAttributionProbability", "registryMarks", "note", "candidate", "candidateSet"])
         if var trace = object["trace"] as? [String: Any], let windows = trace["windows"] as? [[String: Any]] {
             trace["windows"] = windows.map { window -> [String: Any] in
                 var window = window
@@ -175,7 +208,7 @@ extension VerificationReport {
     /// The attribution lines of `text()`.
     public func traceText() -> String {
         text().split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { $0.hasPrefix("file:") || $0.hasPrefix("invisible watermark:") || $0.hasPrefix("trace:") || $0.hasPrefix("  false-attribution") || $0.hasPrefix("  best candidate") || $0.hasPrefix("per window:") || $0.hasPrefix("   ") }
+            .filter { $0.hasPrefix("file:") || $0.hasPrefix("invisible watermark:") || $0.hasPrefix("trace:") || $0.hasPrefix("  false-attribution") || $0.hasPrefix("  account ") || $0.hasPrefix("  best candidate") || $0.hasPrefix("  candidates:") || $0.hasPrefix("per window:") || $0.hasPrefix("   ") }
             .joined(separator: "\n") + "\n"
     }
 
@@ -214,8 +247,14 @@ extension VerificationReport {
         }
         if let account = trace.account {
             lines.append("trace: account \(account)" + (trace.clipLabel.map { ", clip \"\($0)\"" } ?? "") + (trace.issuedAt.map { ", issued \($0)" } ?? ""))
-            if let p = trace.falseAttributionProbability {
-                lines.append("  false-attribution probability: \(Self.probability(p, log10: log10(max(p, 1e-300))))")
+            if let named = trace.accused.first {
+                lines.append("  false-attribution probability: \(Self.accusationProbability(named)) (\(named.evidence), score \(String(format: "%.1f", named.score)))")
+            }
+        } else if trace.accused.count > 1 {
+            lines.append("trace: at least these \(trace.accused.count) accounts contributed" + (trace.note.map { " (\($0))" } ?? ""))
+            for named in trace.accused {
+                let ranges = named.windows.map { String(format: "%.0f-%.0f s", $0[0], $0[1]) }.joined(separator: ", ")
+                lines.append("  account \(named.account): false-accusation probability \(Self.accusationProbability(named)) (\(named.evidence), score \(String(format: "%.1f", named.score)); \(ranges))")
             }
         } else {
             lines.append("trace: not attributed" + (trace.note.map { " (\($0))" } ?? ""))
@@ -223,14 +262,24 @@ extension VerificationReport {
                 lines.append("  best candidate (NOT an attribution): account \(candidate.account), mark \(candidate.markId), false-attribution probability \(Self.probability(candidate.falseAttributionProbability, log10: log10(max(candidate.falseAttributionProbability, 1e-300))))")
             }
         }
+        if let set = trace.candidateSet {
+            lines.append("  candidates: \(set.size) issued mark(s), \(set.kind == "source" ? "the copies of the clip's source" : "the whole registry") (\(set.reason))")
+        }
         if trace.windows.count > 1 {
             lines.append("per window:")
             for window in trace.windows {
-                let who = window.account.map { "account \($0) (mark \(window.markId ?? "?"), p \(Self.probability(window.falseAttributionProbability ?? 1, log10: log10(max(window.falseAttributionProbability ?? 1, 1e-300)))))" } ?? "not attributed" + (window.note.map { " (\($0))" } ?? "")
+                let who = window.accounts.count > 1 ? "accounts \(window.accounts.joined(separator: ", "))"
+                    : window.account.map { "account \($0) (mark \(window.markId ?? "?"), p \(Self.probability(window.falseAttributionProbability ?? 1, log10: log10(max(window.falseAttributionProbability ?? 1, 1e-300)))))" } ?? "not attributed" + (window.note.map { " (\($0))" } ?? "")
                 lines.append(String(format: "  %6.1f-%6.1f s  ", window.start, window.end) + who)
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A false-accusation probability as people should read it: below 1e-15 it is a model
+    /// extrapolation, so it is shown as a bound.
+    static func accusationProbability(_ named: Accused) -> String {
+        named.probabilityIsBound ? "below 1e-15" : probability(named.falseAccusationProbability, log10: named.log10FalseAccusationProbability)
     }
 
     public static func probability(_ p: Double, log10 l: Double) -> String {

@@ -21,6 +21,8 @@ public struct VerifyOptions: Sendable {
     public var trustAnchorsDescription: String?
     /// Trust the home's development root (for testing: its private key is beside it).
     public var trustDevelopmentRoot = false
+    /// Which issued marks informed detection scores the clip against.
+    public var candidateMode: CandidateMode = .auto
 
     public init(threshold: Double = 1e-9, analysisRate: Double = 30) {
         self.threshold = threshold
@@ -101,8 +103,13 @@ public struct Verifier: Sendable {
         timer.lap("detect windows")
         try Task.checkCancellation()
 
-        let attribution = try Attribution(registry: registry, windowCount: clip.windows.count)
-        let (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)))
+        // The manifest's soft binding names the source even when the watermark is too weak to read.
+        let embedded = await embeddedManifest
+        timer.lap("manifest wait")
+        let attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
+                                          mode: options.candidateMode)
+        let (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)),
+                                                    softBindingMarkId: Self.softBindingMarkId(embedded))
 
         // Visible mark: the one recorded for this clip, else the default label.
         var mark = defaultMark
@@ -112,8 +119,7 @@ public struct Verifier: Sendable {
         let visible = mark == defaultMark ? await visibleWithDefault : Self.visibleWatermark(mark: mark, samples: clip.samples)
         progress?(1)
         timer.lap("attribution+visible")
-        let manifest = manifestSection(embedded: await embeddedManifest, record: record, markId: whole.markId, url: url, validator: validator)
-        timer.lap("manifest wait")
+        let manifest = manifestSection(embedded: embedded, record: record, markId: whole.markId, url: url, validator: validator)
         timer.report()
         var video = clip.info
         video.complete = clip.completeness.isComplete
@@ -123,6 +129,11 @@ public struct Verifier: Sendable {
             trace: trace, analysisSeconds: timer.elapsed,
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples))
+    }
+
+    /// The mark id of the manifest's Hallmark soft binding (8 bytes, big-endian), if any.
+    static func softBindingMarkId(_ manifest: ManifestReport) -> UInt64? {
+        manifest.softBindings.first { $0.alg == "io.hallmark.spectral.v1" }.flatMap { MarkID.parse($0.valueHex.lowercased()) }
     }
 
     /// Each window on its own with the tiling found over the whole clip, on every core.

@@ -16,6 +16,9 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Length in seconds of the time windows attributed separately.")
     var window: Double = 1
 
+    @Option(help: ArgumentHelp("Marks the clip is scored against: source (the copies of its source clip), registry (every issued mark) or auto (the source when one is found, else the registry).", valueName: "set"))
+    var candidates: CandidateMode = .auto
+
     @Option(help: "Files analysed at once when given several files or a directory.")
     var jobs: Int = 2
 
@@ -30,6 +33,7 @@ struct AnalysisOptions: ParsableArguments {
         options.windowSeconds = window
         options.command = CommandLine.arguments.joined(separator: " ")
         options.trustDevelopmentRoot = trustDevRoot
+        options.candidateMode = candidates
         if let trustAnchors {
             let anchors = try ContentCredentials.trustAnchors(path: trustAnchors, home: global.resolvedHome)
             options.trustAnchorsPEM = anchors.pem
@@ -105,6 +109,8 @@ struct VerifyCommand: AsyncParsableCommand {
         try destination.commit()
     }
 }
+
+extension CandidateMode: ExpressibleByArgument {}
 
 func isDirectory(_ path: String) -> Bool {
     var flag: ObjCBool = false

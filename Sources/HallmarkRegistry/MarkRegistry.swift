@@ -30,6 +30,9 @@ public protocol MarkRegistry: Sendable {
     /// Records stamped from `sourceId`, oldest first.
     func records(sourceId: String) throws -> [MarkRecord]
 
+    /// Every issued mark id (the codebook informed detection scores when no source narrows it).
+    func markIds() throws -> [UInt64]
+
     /// A uniformly random non-zero id that is not in the registry at the moment of the call.
     ///
     /// Nothing is reserved: another writer could insert the same id before this caller does,

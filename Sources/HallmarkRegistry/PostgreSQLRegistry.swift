@@ -154,6 +154,18 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
         return try select("SELECT \(SQLiteRegistry.columns) FROM marks WHERE source_id = $1 ORDER BY created_at", [.text(sourceId)])
     }
 
+    public func markIds() throws -> [UInt64] {
+        try locked {
+            let result = try connection.query("SELECT mark_id FROM marks")
+            return try (0..<result.rowCount).map { row in
+                guard let id = result.int64(row, 0) else {
+                    throw PostgresError(kind: .query, message: "a mark_id is not a 64-bit integer", sqlState: nil)
+                }
+                return UInt64(bitPattern: id)
+            }
+        }
+    }
+
     private func select(_ sql: String, _ parameters: [PostgresParameter]) throws -> [MarkRecord] {
         try locked {
             let result = try connection.query(sql, parameters)

@@ -164,6 +164,16 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
         try select("SELECT \(Self.columns) FROM marks WHERE source_id = ? ORDER BY created_at") { try $0.bind(1, sourceId) }
     }
 
+    public func markIds() throws -> [UInt64] {
+        try locked {
+            try connection.withStatement("SELECT mark_id FROM marks") { statement in
+                var ids: [UInt64] = []
+                while try statement.step() { ids.append(UInt64(bitPattern: statement.int64(0))) }
+                return ids
+            }
+        }
+    }
+
     private func select(_ sql: String, bind: (SQLiteStatement) throws -> Void) throws -> [MarkRecord] {
         try locked {
             try connection.withStatement(sql) { statement in

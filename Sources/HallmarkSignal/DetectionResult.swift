@@ -32,6 +32,12 @@ public struct DetectionResult: Sendable, Codable {
     /// When the CRC holds: the data cells' agreement with the decoded codeword, in standard
     /// deviations of an empirical null (see `WatermarkDetector`).
     public var payloadZ: Double? = nil
+    /// Per coded bit, the data cells' despread reading at the sync peak, both matched filters'
+    /// readings normalised and summed: what informed detection scores candidate codewords
+    /// against (`CodewordScorer`). Empty when nothing was searched.
+    public var codedSoft: [Float] = []
+    /// The same reading at the peaks of the runner-up tilings (best first), for informed detection.
+    public var alternativeCodedSoft: [[Float]] = []
 
     public static func nothing(frames: Int) -> DetectionResult {
         DetectionResult(detected: false, markId: nil, candidateMarkId: 0, crcValid: false, pValue: 1,

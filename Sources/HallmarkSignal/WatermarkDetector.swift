@@ -92,9 +92,28 @@ public struct WatermarkDetector: Sendable {
             }
             searches.set(index, best)
         }
-        let best = searches.values.compactMap { $0 }.max { $0.z < $1.z }
+        let ranked = searches.values.compactMap { $0 }.sorted { $0.z > $1.z }
         let hypotheses = Double(candidates.count * ReferenceShape.allCases.count) * 8 * Double(Self.grid * Self.grid)
-        return decode(best!, hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
+        var result = decode(ranked[0], hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
+        // The runners-up: at low signal the right tiling is not always the one whose sync peak is
+        // highest, and informed detection can test a few (counting them).
+        result.alternativeCodedSoft = ranked.dropFirst().prefix(Self.alternativeGeometries).map { codedSoft(at: $0) }
+        return result
+    }
+
+    /// Tilings besides the best whose data cells informed detection also reads.
+    public static let alternativeGeometries = 5
+
+    /// The data cells' combined reading at a search's peak (see `DetectionResult.codedSoft`).
+    func codedSoft(at search: Search) -> [Float] {
+        var combined = [Float](repeating: 0, count: WatermarkLayout.codedBits)
+        for shape in ReferenceShape.allCases {
+            let filtered = Self.cellFiltered(search.oriented, kernel: cellKernel(cellPixels: search.lattice.period / Double(WatermarkLayout.side), shape: shape))
+            let soft = codedBitSums(Self.cellValues(filtered, shiftRow: search.shiftRow, shiftColumn: search.shiftColumn))
+            let norm = max(soft.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-20)
+            for b in combined.indices { combined[b] += soft[b] / norm }
+        }
+        return combined
     }
 
     /// Clips the accumulated picture at 2.5 robust standard deviations. What is left of the picture
@@ -385,7 +404,12 @@ public struct WatermarkDetector: Sendable {
         }
         let pValue = pow(10, log10P)
         let detected = pValue <= threshold
-        return DetectionResult(
+        var combined = [Float](repeating: 0, count: WatermarkLayout.codedBits)
+        for reader in readers {
+            let norm = max(reader.soft.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-20)
+            for b in combined.indices { combined[b] += reader.soft[b] / norm }
+        }
+        let result = DetectionResult(
             detected: detected, markId: detected && crcValid ? candidate : nil, candidateMarkId: candidate,
             crcValid: crcValid, pValue: pValue, log10PValue: log10P, syncZ: search.z, hypotheses: hypotheses,
             framesAnalyzed: frames, lattice: search.lattice,
@@ -393,6 +417,9 @@ public struct WatermarkDetector: Sendable {
             relativeScale: search.lattice.period / nominalPeriod,
             rotationDegrees: search.lattice.angleDegrees, payloadBits: informationBits, codedBitSNR: snr,
             payloadZ: payloadZ)
+        var withSoft = result
+        withSoft.codedSoft = combined
+        return withSoft
     }
 
     /// One cell's matched filter: its bump (in the given shape) over the 3x3 cells around it, in bins.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Where each part of the watermark lives in the tile, derived from the key.
 ///
 /// The tile is `side x side` cells. A keyed subset of cells carries a fixed *sync* pattern
@@ -52,6 +55,10 @@ public struct WatermarkLayout: Sendable {
     /// Cell size in pixels for a frame: the tile spans a fixed fraction of the frame's short side,
     /// so the pattern scales with the picture; never below 3 pixels.
     public static func cellSize(width: Int, height: Int) -> Float {
-        max(3, Float(min(width, height)) / 140)
+        max(experimentalMinimum, Float(min(width, height)) / 140)
     }
+    static let experimentalMinimum: Float = {
+        if let v = getenv("HALLMARK_MIN_CELL") { return Float(String(cString: v)) ?? 3 }
+        return 3
+    }()
 }

@@ -309,5 +309,6 @@ struct FailingRegistry: MarkRegistry {
     func setDelivery(markId: UInt64, to delivery: MarkRecord.Delivery) throws { try wrapping.setDelivery(markId: markId, to: delivery) }
     func pendingRecords() throws -> [MarkRecord] { try wrapping.pendingRecords() }
     func records(sourceId: String) throws -> [MarkRecord] { try wrapping.records(sourceId: sourceId) }
+    func markIds() throws -> [UInt64] { try fail(.count); return try wrapping.markIds() }
     func unusedMarkId() throws -> UInt64 { try wrapping.unusedMarkId() }
 }
