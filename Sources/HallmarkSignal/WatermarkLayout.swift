@@ -55,10 +55,6 @@ public struct WatermarkLayout: Sendable {
     /// Cell size in pixels for a frame: the tile spans a fixed fraction of the frame's short side,
     /// so the pattern scales with the picture; never below 3 pixels.
     public static func cellSize(width: Int, height: Int) -> Float {
-        max(experimentalMinimum, Float(min(width, height)) / 140)
+        max(3, Float(min(width, height)) / 140)
     }
-    static let experimentalMinimum: Float = {
-        if let v = getenv("HALLMARK_MIN_CELL") { return Float(String(cString: v)) ?? 3 }
-        return 3
-    }()
 }
