@@ -45,6 +45,9 @@ struct StampCommand: ParsableCommand {
     @Flag(help: "Do not embed a C2PA manifest (watermarks only).")
     var noManifest = false
 
+    @Option(help: ArgumentHelp("Groups the copies of one generation issued to several accounts, so tracing scores them together (default: the input file's SHA-256).", valueName: "id"))
+    var sourceId: String?
+
     func validate() throws {
         guard (0...51).contains(crf) else { throw ValidationError("--crf must be between 0 and 51") }
         guard (0.25...1).contains(strength) else { throw ValidationError("--strength must be between 0.25 and 1") }
@@ -55,6 +58,9 @@ struct StampCommand: ParsableCommand {
             throw ValidationError("-o must not be the input file")
         }
         guard !account.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--account must not be empty") }
+        if let sourceId, sourceId.trimmingCharacters(in: .whitespaces).isEmpty || sourceId.count > 200 {
+            throw ValidationError("--source-id must be 1 to 200 characters")
+        }
     }
 
     func run() throws {
@@ -67,7 +73,7 @@ struct StampCommand: ParsableCommand {
                                        account: account, label: label, visibleMark: visibleMark,
                                        encoder: .h264(crf: crf, preset: preset), strength: strength,
                                        signing: noManifest ? .none : try signing.choice(),
-                                       generator: signing.generatorValue, model: model)
+                                       generator: signing.generatorValue, model: model, sourceId: sourceId)
             return try stamper.stamp(request, progress: Terminal.progressBar("stamping"), cancellation: cancellation)
         }
         Terminal.clearProgress()

@@ -61,9 +61,9 @@ public struct WatermarkDetector: Sendable {
         let nominal = Lattice.nominal(period: nominalPeriod)
         var candidates = includeNominal || lattices == nil || lattices!.isEmpty ? [nominal] : []
         // A crop keeps the source's cell size while changing the frame's: also try the tilings of
-        // common source sizes (short side 2160 ... 360) unscaled.
+        // common source sizes (short side 2160 ... 360, generator outputs among them) unscaled.
         if includeNominal && lattices == nil {
-            for sourceShortSide in [2160, 1440, 1080, 720, 480, 360] {
+            for sourceShortSide in [2160, 1440, 1080, 768, 720, 540, 480, 360] {
                 let period = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(width: sourceShortSide, height: sourceShortSide)) / Double(accumulator.decimation)
                 // At least two whole tiles along the short side: a fold of fewer is mostly the
                 // picture itself, whose structure scores like a mark.
