@@ -6,9 +6,18 @@ import HallmarkC2PA
 import HallmarkRegistry
 import HallmarkSignal
 
-struct BenchCommand: AsyncParsableCommand {
+/// `hallmark bench`: the clip benchmark by default, `hallmark bench codebook` for informed detection.
+struct BenchGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Benchmarks: `bench CLIP` times stamp and verify against FFmpeg; `bench codebook` times informed detection.",
+        subcommands: [BenchCommand.self, CodebookBenchCommand.self],
+        defaultSubcommand: BenchCommand.self)
+}
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clip",
         abstract: "Time stamp and verify against plain FFmpeg transcode and decode; print the ratios.",
         discussion: """
             Baselines are the ffmpeg CLI (`ffmpeg -i IN -c:v libx264 -crf 18 -preset medium -c:a copy OUT.mp4` \

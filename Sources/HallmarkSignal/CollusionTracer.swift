@@ -8,15 +8,19 @@ import Darwin
 /// coded-bit soft values carry, one or several (a copy averaged from several accounts' copies
 /// carries each of their codewords at a fraction of the strength)?
 ///
-/// Each candidate is scored on what the other strongest candidates do not explain: the soft
-/// values are projected off the span of the top `explained` codewords other than its own, and the
-/// candidate's score is `r·c / ‖r‖` on that residual. This does two things. An innocent whose
-/// codeword resembles a guilty one (ids sharing a long prefix share their first coded bits) no
-/// longer inherits part of the guilty one's score, since the guilty codeword is projected off;
-/// and the other colluders' energy no longer inflates the norm a colluder is measured against.
-/// The set projected off for a candidate is chosen from the other candidates' scores alone, so it
-/// does not depend on the candidate's own codeword: for a candidate that did not contribute, the
-/// score still has mean 0 and variance 1 (see `CodewordScorer`).
+/// Greedy explaining away. The strongest candidate is taken as present when it is plausibly so
+/// (its false-accusation probability at most `admit`), the soft values are projected off its
+/// codeword, every candidate is scored again on the residual, and so on, up to `explained`
+/// codewords. Then each candidate is scored on what the present ones other than itself do not
+/// explain: `r·c / ‖r‖` on that residual. An innocent whose codeword resembles a guilty one (ids
+/// sharing a long prefix share their first coded bits) no longer inherits part of the guilty
+/// one's score, since the guilty codeword is projected off; the other colluders' energy no
+/// longer inflates the norm a colluder is measured against; and, since only codewords that stood
+/// out are projected off, a colluder does not lose energy to innocent look-alikes (among 10^6
+/// random codewords, the best-correlated dozen with any one codeword share a quarter of it).
+/// For a candidate that did not contribute, the score still has mean 0 and variance 1 (see
+/// `CodewordScorer`): the residual is chosen from what stood out, and its own codeword is
+/// independent of the picture.
 ///
 /// False-accusation probability of a score z: `Q(z) × multiplicity`, where the multiplicity
 /// counts every test that could have produced it (candidates × time windows examined).
@@ -28,9 +32,12 @@ public struct CollusionTracer: Sendable {
         public var log10FalseAccusation: Double
     }
 
-    /// How many of the strongest other candidates are projected off before a candidate is scored:
-    /// more than the colluders one expects to name, few enough to cost nothing (12 of 258 dimensions).
+    /// At most this many codewords are explained away: more than the colluders one expects to
+    /// name, few enough to cost little of the 258 dimensions.
     public static let explained = 12
+    /// A codeword is explained away when its false-accusation probability is at most 10^admit:
+    /// plausibly present, not necessarily accused.
+    public static let log10Admit = -1.0
 
     public let encoder: CodewordEncoder
 
@@ -56,17 +63,23 @@ public struct CollusionTracer: Sendable {
     public func score(soft: [Float], candidates: [UInt64], multiplicity: Double) -> [Accusation] {
         guard soft.count == WatermarkLayout.codedBits, !candidates.isEmpty,
               soft.contains(where: { $0 != 0 }) else { return [] }
-        let plain = CodewordScorer(soft: soft).scores(candidates, encoder: encoder)
-        let top = Array(plain.indices.sorted { plain[$0] > plain[$1] }.prefix(min(Self.explained + 1, candidates.count)))
-        let topCodewords = top.map { encoder.signs(candidates[$0]) }
-        // Candidates outside the top: the soft values without the top `explained` codewords.
-        let shared = Self.residual(soft, without: Array(topCodewords.prefix(Self.explained)))
-        var z = CodewordScorer(soft: shared).scores(candidates, encoder: encoder)
-        // Each of the top ones: without the others of the top (never without itself).
-        for (rank, index) in top.enumerated() {
-            var others = topCodewords
+        // Forward: explain away the strongest while it stands out.
+        var present: [Int] = []
+        var z = CodewordScorer(soft: soft).scores(candidates, encoder: encoder)
+        while present.count < min(Self.explained, candidates.count) {
+            var best = -1
+            for i in z.indices where !present.contains(i) && (best < 0 || z[i] > z[best]) { best = i }
+            guard best >= 0, Self.log10FalseAccusation(z: Double(z[best]), multiplicity: multiplicity) <= Self.log10Admit else { break }
+            present.append(best)
+            // Everyone but the present ones, on what the present ones leave (the next round's scores).
+            let residual = Self.residual(soft, without: present.map { encoder.signs(candidates[$0]) })
+            z = CodewordScorer(soft: residual).scores(candidates, encoder: encoder)
+        }
+        // Each present one: on what the other present ones leave (never without itself).
+        for (rank, index) in present.enumerated() {
+            var others = present
             others.remove(at: rank)
-            let own = Self.residual(soft, without: Array(others.prefix(Self.explained)))
+            let own = Self.residual(soft, without: others.map { encoder.signs(candidates[$0]) })
             z[index] = CodewordScorer(soft: own).scores([candidates[index]], encoder: encoder)[0]
         }
         return candidates.indices

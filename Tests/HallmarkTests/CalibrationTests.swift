@@ -62,7 +62,7 @@ struct CalibrationTests {
             // checked against, scored as `trace` scores it (the strongest others projected off).
             let ids = (0..<4_000).map { _ in random.next() }
             for soft in [window.codedSoft] + window.alternativeCodedSoft.prefix(1) {
-                for scored in tracer.score(soft: soft, candidates: ids, multiplicity: 1) {
+                for scored in tracer.score(soft: soft, candidates: ids, multiplicity: Double(ids.count)) {
                     total += 1
                     sum += scored.z
                     squares += scored.z * scored.z
