@@ -16,7 +16,10 @@ public enum HTMLReport {
     /// The verdict in one or two sentences a non-specialist can read.
     static func verdict(_ r: VerificationReport) -> String {
         if r.trace.accounts.count > 1 {
-            return "This video is spliced from copies issued to \(r.trace.accounts.count) accounts: \(r.trace.accounts.joined(separator: ", ")). See the timeline below for which part came from whom."
+            let mixed = r.trace.note?.contains("mixes") == true
+            return mixed
+                ? "This video mixes copies issued to \(r.trace.accounts.count) accounts (averaged or interleaved): at least \(r.trace.accounts.joined(separator: ", ")) contributed. Each account's evidence and chance of coincidence are listed below."
+                : "This video is spliced from copies issued to \(r.trace.accounts.count) accounts: \(r.trace.accounts.joined(separator: ", ")). See the timeline below for which part came from whom."
         }
         if let account = r.trace.account {
             return "This video carries Hallmark mark \(r.trace.markId ?? r.watermark.markId ?? "") and was issued to account \(account). The chance that this attribution is a coincidence is \(p(r.trace.falseAttributionProbability))."
@@ -65,16 +68,26 @@ public enum HTMLReport {
             """
     }
 
-    /// Who each stretch of time is attributed to, as a coloured bar.
-    static func timeline(_ r: VerificationReport) -> String {
-        let windows = r.trace.windows
-        guard let end = windows.map(\.end).max(), end > 0 else { return "" }
+    /// One colour per account named, in the order named.
+    static func colours(_ r: VerificationReport) -> [String: String] {
         let palette = ["#1a73e8", "#e37400", "#9334e6", "#188038", "#d01884", "#007b83"]
         var colours: [String: String] = [:]
         for (i, account) in r.trace.accounts.enumerated() { colours[account] = palette[i % palette.count] }
+        return colours
+    }
+
+    /// Who each stretch of time is attributed to, as a coloured bar (stripes where several
+    /// accounts' copies were mixed).
+    static func timeline(_ r: VerificationReport) -> String {
+        let windows = r.trace.windows
+        guard let end = windows.map(\.end).max(), end > 0 else { return "" }
+        let colours = colours(r)
         var segments = ""
         for w in windows {
-            let colour = w.account.flatMap { colours[$0] } ?? "#dadce0"
+            let present = w.accounts.compactMap { colours[$0] }
+            let colour = present.count > 1
+                ? "repeating-linear-gradient(135deg," + present.enumerated().map { "\($1) \($0 * 8)px \(($0 + 1) * 8)px" }.joined(separator: ",") + ")"
+                : w.account.flatMap { colours[$0] } ?? "#dadce0"
             let left = 100 * w.start / end, width = max(0.5, 100 * (w.end - w.start) / end)
             segments += "<div class=\"seg\" style=\"left:\(String(format: "%.2f", left))%;width:\(String(format: "%.2f", width))%;background:\(colour)\" title=\"\(escape(String(format: "%.1f–%.1f s: ", w.start, w.end) + (w.account ?? "not attributed")))\"></div>"
         }
@@ -89,6 +102,29 @@ public enum HTMLReport {
             """
     }
 
+    /// Every account named, strongest first: its evidence, probability, and a strip of the
+    /// windows it was found in (a mix shows several accounts over the same stretch).
+    static func accusedTable(_ r: VerificationReport) -> String {
+        guard !r.trace.accused.isEmpty else { return "<p>No account is named.</p>" }
+        let end = max(r.trace.windows.map(\.end).max() ?? 0, r.trace.accused.flatMap { $0.windows.map { $0.last ?? 0 } }.max() ?? 0, 0.1)
+        let colours = colours(r)
+        let rows = r.trace.accused.map { accused in
+            let colour = colours[accused.account] ?? "#1a73e8"
+            let strip = accused.windows.map { range in
+                let start = range.first ?? 0, stop = range.last ?? start
+                return "<div class=\"seg\" style=\"left:\(String(format: "%.2f", 100 * start / end))%;width:\(String(format: "%.2f", max(0.5, 100 * (stop - start) / end)))%;background:\(colour)\"></div>"
+            }.joined()
+            let spans = accused.windows.map { String(format: "%.1f–%.1f s", $0.first ?? 0, $0.last ?? 0) }.joined(separator: ", ")
+            return "<tr><td>\(escape(accused.account))</td><td><code>\(escape(accused.markId))</code></td><td>\(escape(accused.evidence))</td>"
+                + "<td>\(accused.probabilityIsBound ? "below 1e-15" : p(accused.falseAccusationProbability))</td>"
+                + "<td><div class=\"timeline strip\" title=\"\(escape(spans))\">\(strip)</div></td></tr>"
+        }.joined()
+        let set = r.trace.candidateSet.map { "<p class=\"legend\">Scored against \($0.size) issued mark(s) (\(escape($0.kind)): \(escape($0.reason))); each probability counts every candidate, window and tiling tested.</p>" } ?? ""
+        return """
+            <table class="accused"><tr><th>account</th><th>mark</th><th>evidence</th><th>false accusation</th><th>where in the clip</th></tr>\(rows)</table>\(set)
+            """
+    }
+
     public static func render(_ details: VerificationDetails) -> String {
         let r = details.report
         let facts: [(String, String)] = [
@@ -98,7 +134,7 @@ public enum HTMLReport {
             ("False-positive probability", "\(p(r.watermark.pValue)) (threshold \(p(r.watermark.threshold)); \(String(format: "%.0f", r.watermark.hypothesesSearched)) hypotheses searched)"),
             ("Frames analysed", "\(r.watermark.framesAnalyzed)"),
             ("Geometry", r.watermark.detected ? String(format: "scale %.3f, rotation %.1f°", r.watermark.relativeScale ?? 1, r.watermark.rotationDegrees ?? 0) : "—"),
-            ("Account", r.trace.account ?? "not attributed"),
+            ("Account", r.trace.account ?? (r.trace.accounts.count > 1 ? "\(r.trace.accounts.joined(separator: ", ")) (at least these contributed)" : "not attributed")),
             ("False-attribution probability", p(r.trace.falseAttributionProbability)),
             ("Issued", r.trace.issuedAt.map { "\($0)" + (r.trace.clipLabel.map { ", clip “\($0)”" } ?? "") } ?? "—"),
             ("Registry", r.trace.registryMarks.map { "\($0) marks" } ?? "none"),
@@ -137,7 +173,7 @@ public enum HTMLReport {
             table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #eee;vertical-align:top}
             th{width:15em;font-weight:600}.note{color:#a15c00}
             .timeline{position:relative;height:28px;background:#f1f3f4;border-radius:4px;overflow:hidden}
-            .seg{position:absolute;top:0;bottom:0}.key{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px}
+            .seg{position:absolute;top:0;bottom:0}.strip{height:14px;min-width:12em}table.accused th{width:auto}.key{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px}
             figure{display:inline-block;margin:0 .6em .6em 0}figcaption{font-size:.8em;color:#5f6368}
             code{font-size:.85em;word-break:break-all}
             </style></head>
@@ -148,6 +184,7 @@ public enum HTMLReport {
             <h2>Findings</h2><table>\(factRows)</table>
             <h2>Detection score over time</h2>\(scorePlot(r))
             <p class="legend">Bars: the watermark's sync correlation in each time window (green: attributed, orange: detected, grey: not enough signal).</p>
+            <h2>Accounts named</h2>\(accusedTable(r))
             <h2>Attribution timeline</h2>\(timeline(r))
             <h2>Frames</h2>\(thumbnails.isEmpty ? "<p>No thumbnails.</p>" : thumbnails)
             <h2>Visible watermark</h2>\(visible)

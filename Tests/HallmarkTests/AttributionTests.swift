@@ -63,11 +63,19 @@ struct AttributionTests {
         let c = generation.copies, accounts = generation.accounts
 
         // Two copies averaged: both accounts named, each at P(false) <= 1e-6.
-        let two = try await trace(try attacked([c[0], c[1]], graph: "[0:v][1:v]mix=inputs=2[v]", name: "avg2.mp4"), in: generation)
+        let averaged = try await generation.workspace.verifier().analyse(try attacked([c[0], c[1]], graph: "[0:v][1:v]mix=inputs=2[v]", name: "avg2.mp4"))
+        let two = averaged.report.trace
         let namedTwo = expectOnlyContributors(two, Array(accounts[0..<2]), "avg2")
         #expect(namedTwo == Set(accounts[0..<2]))
         #expect(two.accused.allSatisfy { $0.falseAccusationProbability <= 1e-6 })
         #expect(two.note?.contains("at least these accounts contributed") == true, "\(two.note ?? "no note")")
+        // The investigator's report says it in words and lists each account with its probability.
+        let html = HTMLReport.render(averaged)
+        #expect(html.contains("mixes copies issued to 2 accounts"))
+        let table = try #require(html.range(of: "<table class=\"accused\">").map { html[$0.lowerBound...] })
+        let accusedRows = table[..<(table.range(of: "</table>")?.lowerBound ?? table.endIndex)]
+        #expect(accusedRows.components(separatedBy: "<tr><td>").count - 1 == 2)
+        for accused in two.accused { #expect(accusedRows.contains("<td>\(accused.account)</td><td><code>\(accused.markId)</code>")) }
 
         // Three: at least one named.
         let three = try await trace(try attacked([c[0], c[1], c[2]], graph: "[0:v][1:v][2:v]mix=inputs=3[v]", name: "avg3.mp4"), in: generation)
