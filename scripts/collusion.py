@@ -23,6 +23,8 @@ ROWS = {
     "avg2": ([0, 1], "[0:v][1:v]mix=inputs=2[v]", ["-c:v", "libx264", "-crf", "23"]),
     "avg3": ([0, 1, 2], "[0:v][1:v][2:v]mix=inputs=3[v]", ["-c:v", "libx264", "-crf", "23"]),
     "avg4": ([0, 1, 2, 3], "[0:v][1:v][2:v][3:v]mix=inputs=4[v]", ["-c:v", "libx264", "-crf", "23"]),
+    "avg6": (list(range(6)), "".join(f"[{i}:v]" for i in range(6)) + "mix=inputs=6[v]", ["-c:v", "libx264", "-crf", "23"]),
+    "avg8": (list(range(8)), "".join(f"[{i}:v]" for i in range(8)) + "mix=inputs=8[v]", ["-c:v", "libx264", "-crf", "23"]),
     "avg2-3:1": ([0, 1], "[0:v][1:v]mix=inputs=2:weights=3 1[v]", ["-c:v", "libx264", "-crf", "23"]),
     "avg3-2:1:1": ([0, 1, 2], "[0:v][1:v][2:v]mix=inputs=3:weights=2 1 1[v]", ["-c:v", "libx264", "-crf", "23"]),
     "interleave2": ([0, 1], "[0:v][1:v]blend=all_expr='if(mod(N,2),B,A)'[v]", ["-c:v", "libx264", "-crf", "23"]),

@@ -34,6 +34,8 @@ public struct Attack: Sendable {
         Attack("vp9 crf 35", "null", EncoderSettings(codec: "libvpx-vp9", options: ["crf": "35", "b": "0", "deadline": "realtime", "cpu-used": "8"]), container: "webm"),
         Attack("av1 crf 40", "null", EncoderSettings(codec: "libsvtav1", options: ["crf": "40", "preset": "10"]), container: "mkv"),
         Attack("resize 0.71", "scale=\(even("iw*0.71")):\(even("ih*0.71"))"),
+        Attack("resize 0.71 + crf 28", "scale=\(even("iw*0.71")):\(even("ih*0.71"))", h264(28)),
+        Attack("crop 0.9 + crf 30", "crop=\(even("iw*0.9")):\(even("ih*0.9"))", h264(30)),
         Attack("resize 0.55", "scale=\(even("iw*0.55")):\(even("ih*0.55"))"),
         Attack("downscale 720p", "scale=-2:720"), Attack("downscale 480p", "scale=-2:480"), Attack("downscale 360p", "scale=-2:360"),
         Attack("crop 0.71 off-centre", "crop=\(even("iw*0.71")):\(even("ih*0.71")):iw*0.27:ih*0.03"),
@@ -57,4 +59,24 @@ public struct Attack: Sendable {
         Attack("combined crf 35 + crop 0.71 + brightness x0.5", "crop=\(even("iw*0.71")):\(even("ih*0.71")):iw*0.1:ih*0.2,lutyuv=y=val*0.5", h264(35)),
         Attack("repost 720p + crop 0.9 + crf 30 + brightness", "scale=-2:720,crop=\(even("iw*0.9")):\(even("ih*0.9")),eq=brightness=0.06", h264(30)),
     ]
+
+    /// Copies made from several accounts' copies of one source (`copies[k]` is the path of the
+    /// k-th copy; the attacked input is copy 0). Each reads the others with libavfilter's `movie`.
+    public static func collusion(copies: [String], duration: Double) -> [(attack: Attack, contributors: Int)] {
+        func movie(_ k: Int) -> String { "movie=\(filterGraphEscaped(copies[k])),setpts=PTS-STARTPTS[c\(k)];" }
+        func average(_ n: Int, weights: String? = nil) -> String {
+            (1..<n).map(movie).joined() + "[in]" + (1..<n).map { "[c\($0)]" }.joined() + "mix=inputs=\(n)" + (weights.map { ":weights=\($0)" } ?? "")
+        }
+        let half = duration / 2
+        var rows: [(Attack, Int)] = [
+            (Attack("average of 2 copies", average(2)), 2),
+            (Attack("average of 2 copies, weights 3:1", average(2, weights: "3 1")), 2),
+            (Attack("frames interleaved from 2 copies", movie(1) + "[in][c1]blend=all_expr='if(mod(N,2),B,A)'"), 2),
+            (Attack("splice of 2 copies", movie(1) + "[c1]trim=\(half):\(duration),setpts=PTS-STARTPTS[b];[in]trim=0:\(half),setpts=PTS-STARTPTS[a];[a][b]concat=n=2:v=1"), 2),
+        ]
+        if copies.count >= 3 { rows.append((Attack("average of 3 copies", average(3)), 3)) }
+        if copies.count >= 4 { rows.append((Attack("average of 4 copies", average(4)), 4)) }
+        return rows.filter { $0.1 <= copies.count }
+    }
 }
+

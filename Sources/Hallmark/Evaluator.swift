@@ -18,6 +18,15 @@ public struct EvaluationRow: Sendable, Codable {
     public var seconds: Double
     public var mayFail: Bool
     public var error: String?
+    /// Attribution through the registry (`trace.accused`): how many accounts' copies went into
+    /// this one, how many of them were named, and how many innocent accounts were (must be 0).
+    public var contributors: Int = 1
+    public var contributorsNamed: Int = 0
+    public var innocentsNamed: Int = 0
+    /// The blind decoder read the id of one of the contributors (collusion rows).
+    public var decodedAContributor = false
+    /// The weakest false-accusation probability among the contributors named.
+    public var falseAccusationProbability: Double?
 }
 
 public struct EvaluationSummary: Sendable, Codable {
@@ -42,6 +51,14 @@ public final class Evaluator {
     public var excerptDuration: Double = 3
     public var strength: Float = 1
     public var attacks: [Attack] = Attack.matrix
+    /// Also stamp copies for this many accounts in all and run the collusion rows (averages,
+    /// interleave, splice); below 2, none.
+    public var collusionCopies = 4
+    /// Which collusion rows run, by name.
+    public var includeCollusionRow: @Sendable (String) -> Bool = { _ in true }
+    /// Scale (and centre-crop) the excerpt to this size first, as a generator's output of that
+    /// size (e.g. 640x272), so that the whole matrix runs on a small source.
+    public var sourceSize: (width: Int, height: Int)?
 
     public init() {}
 
@@ -54,7 +71,10 @@ public final class Evaluator {
 
         // 1. The excerpt, losslessly-ish (x264 CRF 10) so that the stamp's own encode is the first lossy step.
         let excerpt = workDirectory.appendingPathComponent("excerpt.mp4")
-        let trim = "trim=start=\(excerptStart):duration=\(excerptDuration),setpts=PTS-STARTPTS"
+        var trim = "trim=start=\(excerptStart):duration=\(excerptDuration),setpts=PTS-STARTPTS"
+        if let (w, h) = sourceSize {
+            trim += ",scale=\(w):\(h):force_original_aspect_ratio=increase,crop=\(w):\(h),setsar=1"
+        }
         do {
             _ = try Transcoder(input: input).run(to: excerpt, filter: trim, encoder: .h264(crf: 10, preset: "veryfast"), copyAudio: false)
         } catch let error as MediaError { throw error.asHallmarkError }
@@ -69,15 +89,30 @@ public final class Evaluator {
         let (deliveredPSNR, deliveredSSIM) = try Self.compare(stamped, plain) ?? (0, 0)
         let (layerPSNR, layerSSIM) = try Self.layerQuality(input: excerpt, key: key, markId: result.markId, strength: strength)
 
-        // 3. Every attack.
+        // 3. The other accounts' copies of the same source, for the collusion rows.
+        var copies = [stamped.path], accounts = ["eval"]
+        let wanted = Attack.collusion(copies: Array(repeating: "", count: max(1, collusionCopies)), duration: excerptDuration)
+            .contains { includeCollusionRow($0.attack.name) }
+        for k in 1..<(wanted ? max(1, collusionCopies) : 1) {
+            let copy = workDirectory.appendingPathComponent("copy-\(k + 1).mp4")
+            _ = try stamper.stamp(StampRequest(input: excerpt, output: copy, account: "eval-\(k + 1)", label: "eval",
+                                               visibleMark: VisibleMark(content: .none), strength: strength, signing: .none))
+            copies.append(copy.path)
+            accounts.append("eval-\(k + 1)")
+        }
+        let collusion = copies.count >= 2 ? Attack.collusion(copies: copies, duration: excerptDuration).filter { includeCollusionRow($0.attack.name) } : []
+
+        // 4. Every attack.
         let verifier = Verifier(key: key, registry: registry)
         let truth = Payload.bits(markId: result.markId)
         var rows: [EvaluationRow] = []
-        for (index, attack) in attacks.enumerated() {
+        let plan = attacks.map { ($0, 1) } + collusion.map { ($0.attack, $0.contributors) }
+        for (index, (attack, contributors)) in plan.enumerated() {
             let started = Date()
             let copy = workDirectory.appendingPathComponent("attack-\(index).\(attack.container)")
             var row = EvaluationRow(attack: attack.name, detected: false, markIdCorrect: false, wrongId: false, bitAccuracy: 0,
                                     pValue: 1, log10PValue: 0, psnr: nil, seconds: 0, mayFail: attack.mayFail, error: nil)
+            row.contributors = contributors
             do {
                 let source: URL
                 if index == 0 && attack.filter == "null" {
@@ -91,7 +126,15 @@ public final class Evaluator {
                 row.seconds = Date().timeIntervalSince(verifyStarted)
                 row.detected = report.watermark.detected
                 row.markIdCorrect = report.watermark.markId == result.markIdHex
-                row.wrongId = report.watermark.markId != nil && !row.markIdCorrect
+                // A copy of several accounts' copies decodes to one of them, or to none.
+                let guilty = Set(accounts.prefix(contributors))
+                row.decodedAContributor = report.watermark.markId != nil && contributors > 1
+                    && report.trace.accused.contains { $0.markId == report.watermark.markId && guilty.contains($0.account) }
+                row.wrongId = report.watermark.markId != nil && !row.markIdCorrect && !row.decodedAContributor
+                let named = report.trace.accused.filter { guilty.contains($0.account) }
+                row.contributorsNamed = named.count
+                row.innocentsNamed = report.trace.accused.count - named.count
+                row.falseAccusationProbability = named.map(\.falseAccusationProbability).max()
                 row.pValue = report.watermark.pValue
                 row.log10PValue = report.watermark.log10PValue
                 let matches = zip(detection.payloadBits.prefix(Payload.idBits), truth.prefix(Payload.idBits)).filter { $0 == $1 }.count

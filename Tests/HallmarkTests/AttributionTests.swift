@@ -133,6 +133,20 @@ struct AttributionTests {
         #expect(second.windows.allSatisfy { $0[0] >= 0.99 }, "acct2 in \(second.windows)")
     }
 
+    /// `hallmark eval` runs the collusion rows with attribution columns.
+    @Test func evaluationHasCollusionRows() async throws {
+        let evaluator = Evaluator()
+        evaluator.attacks = [Attack.matrix[0]]
+        evaluator.collusionCopies = 2
+        evaluator.includeCollusionRow = { $0 == "average of 2 copies" }
+        let summary = try await evaluator.run(input: TestSupport.fixture("motion-540p.mp4"), workDirectory: work.appendingPathComponent("eval"))
+        #expect(summary.rows.map(\.attack) == ["none (stamped file)", "average of 2 copies"])
+        let single = try #require(summary.rows.first), averaged = try #require(summary.rows.last)
+        #expect(single.contributors == 1 && single.contributorsNamed == 1 && single.markIdCorrect)
+        #expect(averaged.contributors == 2 && averaged.contributorsNamed == 2, "\(averaged)")
+        #expect(summary.rows.allSatisfy { $0.innocentsNamed == 0 && !$0.wrongId && $0.error == nil })
+    }
+
     /// Unmarked clips against 10^5 issued marks: nobody is named, and the best candidate's
     /// probability is not small.
     @Test func unmarkedClipsAccuseNobodyAmongManyIssuedMarks() async throws {
