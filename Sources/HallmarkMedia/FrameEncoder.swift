@@ -42,24 +42,30 @@ public final class FrameEncoder {
         let frame = staging.frame
         // The encoder may still hold the previous picture: write into buffers of our own.
         try check(av_frame_make_writable(frame), .output, "cannot make a frame writable")
+        // The planes of the packed bytes (pointers into `bytes`), then a copy into the frame's.
         var planes: (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?) = (nil, nil, nil, nil)
         var strides: (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
         let source = UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        try withUnsafeMutablePointer(to: &planes) { planePointer in
+        let pixelFormat = format.avPixelFormat, width = Int32(format.width), height = Int32(format.height)
+        _ = try withUnsafeMutablePointer(to: &planes) { planePointer in
             try withUnsafeMutablePointer(to: &strides) { stridePointer in
                 try planePointer.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 4) { sourcePlanes in
                     try stridePointer.withMemoryRebound(to: Int32.self, capacity: 4) { sourceStrides in
-                        try check(av_image_fill_arrays(sourcePlanes, sourceStrides, source, format.avPixelFormat,
-                                                       Int32(format.width), Int32(format.height), 1),
+                        try check(av_image_fill_arrays(sourcePlanes, sourceStrides, source, pixelFormat, width, height, 1),
                                   .invalidInput, "cannot lay out the frame")
-                        try withUnsafeMutablePointer(to: &frame.pointee.data) { data in
-                            try withUnsafeMutablePointer(to: &frame.pointee.linesize) { lines in
-                                try data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { targetPlanes in
-                                    try lines.withMemoryRebound(to: Int32.self, capacity: 8) { targetStrides in
-                                        try sourcePlanes.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 4) { constPlanes in
-                                            av_image_copy(targetPlanes, targetStrides, constPlanes, sourceStrides,
-                                                          format.avPixelFormat, Int32(format.width), Int32(format.height))
-                                        }
+                    }
+                }
+            }
+        }
+        withUnsafeMutablePointer(to: &planes) { planePointer in
+            withUnsafePointer(to: &strides) { stridePointer in
+                withUnsafeMutablePointer(to: &frame.pointee.data) { data in
+                    withUnsafeMutablePointer(to: &frame.pointee.linesize) { lines in
+                        planePointer.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 4) { sourcePlanes in
+                            stridePointer.withMemoryRebound(to: Int32.self, capacity: 4) { sourceStrides in
+                                data.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { targetPlanes in
+                                    lines.withMemoryRebound(to: Int32.self, capacity: 8) { targetStrides in
+                                        av_image_copy(targetPlanes, targetStrides, sourcePlanes, sourceStrides, pixelFormat, width, height)
                                     }
                                 }
                             }

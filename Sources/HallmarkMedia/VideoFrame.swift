@@ -51,7 +51,7 @@ public final class VideoFrame {
         let size = try check(av_image_get_buffer_size(format, frame.pointee.width, frame.pointee.height, 1),
                              .unsupported, "cannot lay out a frame of this pixel format")
         if buffer.count != Int(size) { buffer = [UInt8](repeating: 0, count: Int(size)) }
-        try buffer.withUnsafeMutableBufferPointer { out in
+        _ = try buffer.withUnsafeMutableBufferPointer { out in
             try withUnsafePointer(to: frame.pointee.data) { data in
                 try withUnsafePointer(to: frame.pointee.linesize) { lines in
                     try data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { planes in

@@ -43,8 +43,8 @@ struct PipeStampTests {
         process.environment = environment
         let scratch = TestSupport.temporaryDirectory("pipe-run")
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         defer { try? out.close(); try? err.close() }
         process.standardOutput = out
@@ -69,8 +69,8 @@ struct PipeStampTests {
     }
 
     /// The account `hallmark verify --format json` traces `file` to.
-    func tracedAccount(_ file: URL) throws -> String? {
-        let verify = try TestSupport.runHallmark(["verify", file.path, "--format", "json"], home: home)
+    func tracedAccount(_ file: URL, home: URL? = nil) throws -> String? {
+        let verify = try TestSupport.runHallmark(["verify", file.path, "--format", "json"], home: home ?? self.home)
         #expect(verify.status == 0, "\(verify.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
         #expect((json["watermark"] as? [String: Any])?["detected"] as? Bool == true)
@@ -147,5 +147,85 @@ struct PipeStampTests {
                                                   "--account", "a", "-o", output], home: home)
         #expect(onFile.status == 64)
         #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    /// One 640x360 yuv420p frame: a ramp moving 8 pixels a frame, chroma changing with `index`.
+    static func syntheticFrame(_ index: Int) -> [UInt8] {
+        let w = 640, h = 360
+        var frame = [UInt8](repeating: 0, count: w * h * 3 / 2)
+        for y in 0..<h {
+            for x in 0..<w { frame[y * w + x] = UInt8(truncatingIfNeeded: (x + y + index * 8) * 3) }
+        }
+        for i in (w * h)..<(w * h * 5 / 4) { frame[i] = UInt8(truncatingIfNeeded: 128 + index) }
+        for i in (w * h * 5 / 4)..<frame.count { frame[i] = UInt8(truncatingIfNeeded: 128 - index) }
+        return frame
+    }
+
+    @Test func framesPushedThroughASession() async throws {
+        let workspace = try TestSupport.Workspace()
+        let output = workspace.directory.appendingPathComponent("pushed.mp4")
+        let format = try RawVideoFormat(width: 640, height: 360, pixelFormat: "yuv420p", frameRate: FrameRate(24))
+        #expect(format.frameByteCount == 640 * 360 * 3 / 2)
+        let session = try StampSession(stamper: workspace.stamper, output: output, account: "session-account", format: format,
+                                       label: "pushed", encoder: .h264(crf: 18, preset: "veryfast"))
+        let hasher = SHA256Hasher()
+        for index in 0..<60 {
+            let frame = Self.syntheticFrame(index)
+            hasher.update(frame)
+            try await session.append(frame: frame, at: Double(index) / 24)
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path), "the output appeared before finish")
+        let result = try await session.finish()
+        #expect(result.framesEncoded == 60)
+        #expect(result.manifest != nil)
+
+        let record = try #require(try workspace.stamper.registry.record(markId: result.markId))
+        #expect(record.account == "session-account" && record.clipLabel == "pushed")
+        #expect(record.delivery == .delivered)
+        #expect(record.inputSHA256 == hasher.finalize().hexString)
+        #expect(record.outputSHA256 == (try SHA256Hasher.hashFile(at: output).hexString))
+        let info = try FrameReader(url: output).info
+        #expect(info.width == 640 && info.height == 360 && abs(info.frameRate - 24) < 0.01 && abs(info.duration - 2.5) < 0.1)
+
+        let report = try await workspace.verifier().verify(output)
+        #expect(report.watermark.detected && report.watermark.markId == result.markIdHex)
+        #expect(report.trace.account == "session-account")
+
+        // Used after finish: an error, not a second stamp.
+        await #expect(throws: HallmarkError.self) { try await session.append(frame: Self.syntheticFrame(0)) }
+    }
+
+    /// Cancelled, failed or dropped: no output, no temporary file, no record.
+    @Test func abandonedSessionsLeaveNothing() async throws {
+        let workspace = try TestSupport.Workspace()
+        let folder = TestSupport.temporaryDirectory("abandoned")
+        let format = try RawVideoFormat(width: 640, height: 360, frameRate: FrameRate(24))
+        func open(_ name: String) throws -> StampSession {
+            try StampSession(stamper: workspace.stamper, output: folder.appendingPathComponent(name), account: "gone",
+                             format: format, encoder: .h264(crf: 23, preset: "ultrafast"))
+        }
+        let cancelled = try open("cancelled.mp4")
+        for index in 0..<5 { try await cancelled.append(frame: Self.syntheticFrame(index)) }
+        await cancelled.cancel()
+        await #expect(throws: HallmarkError.self) { _ = try await cancelled.finish() }
+
+        let wrongSize = try open("wrong-size.mp4")
+        try await wrongSize.append(frame: Self.syntheticFrame(0))
+        await #expect(throws: HallmarkError.self) { try await wrongSize.append(frame: [UInt8](repeating: 0, count: 1000)) }
+        await #expect(throws: HallmarkError.self) { _ = try await wrongSize.finish() }
+
+        let backwards = try open("backwards.mp4")
+        try await backwards.append(frame: Self.syntheticFrame(0), at: 1)
+        await #expect(throws: HallmarkError.self) { try await backwards.append(frame: Self.syntheticFrame(1), at: 0.5) }
+
+        do {
+            let dropped = try open("dropped.mp4")
+            for index in 0..<5 { try await dropped.append(frame: Self.syntheticFrame(index)) }
+        }
+        let empty = try open("empty.mp4")
+        await #expect(throws: HallmarkError.self) { _ = try await empty.finish() }
+
+        #expect(files(in: folder).isEmpty, "left behind: \(files(in: folder))")
+        #expect(try workspace.stamper.registry.records(account: "gone").isEmpty)
     }
 }
