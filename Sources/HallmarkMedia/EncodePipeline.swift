@@ -21,6 +21,8 @@ final class EncodePipeline {
     private var graph: FilterGraph?
     private var encoder: VideoEncoder?
     private var videoOut: UnsafeMutablePointer<AVStream>?
+    /// One frame at the output rate, in the encoder's time base (0 when the rate is unknown).
+    private var frameDuration: Int64 = 0
     private(set) var framesEncoded = 0
     /// Called once, right after the container header is written.
     var headerWritten: (() throws -> Void)?
@@ -102,6 +104,9 @@ final class EncodePipeline {
                 copy.update(from: matrix, count: size)
             }
         }
+        if rate.num > 0 && rate.den > 0 {
+            frameDuration = av_rescale_q(1, AVRational(num: rate.den, den: rate.num), encoderContext.context.pointee.time_base)
+        }
         try muxer.writeHeader()
         encoder = encoderContext
         videoOut = out
@@ -110,6 +115,9 @@ final class EncodePipeline {
 
     private func writeVideo(_ packet: UnsafeMutablePointer<AVPacket>) throws {
         guard let encoder, let videoOut else { return }
+        // Frames without a duration (raw video, pushed frames): one frame at the rate, or the
+        // muxer gives the last frame none and the clip comes out a frame short.
+        if packet.pointee.duration <= 0 { packet.pointee.duration = frameDuration }
         av_packet_rescale_ts(packet, encoder.context.pointee.time_base, videoOut.pointee.time_base)
         packet.pointee.stream_index = videoOut.pointee.index
         try muxer.write(packet)

@@ -52,9 +52,12 @@ public final class Transcoder {
                     cancellation: Cancellation? = nil) throws -> TranscodeSummary {
         let decoder = input.decoder
         let inStream = input.videoStream
+        // The raw-video demuxer gives no average rate, only the real one.
+        let average = inStream.pointee.avg_frame_rate
+        let frameRate = average.num > 0 && average.den > 0 ? average : inStream.pointee.r_frame_rate
         let pipeline = try EncodePipeline(
             output: output, filter: filter, settings: settings, timeBase: inStream.pointee.time_base,
-            frameRate: inStream.pointee.avg_frame_rate, colors: ColorDescription(decoder),
+            frameRate: frameRate, colors: ColorDescription(decoder),
             sampleAspectRatio: decoder.pointee.sample_aspect_ratio, template: inStream, process: process)
         let muxer = pipeline.muxer
         var warnings: [String] = []

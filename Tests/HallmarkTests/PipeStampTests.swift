@@ -103,7 +103,7 @@ struct PipeStampTests {
         #expect(record.inputSHA256 == (try SHA256Hasher.hashFile(at: raw).hexString))
         #expect(record.delivery == .delivered)
         let info = try FrameReader(url: output).info
-        #expect(info.width == 640 && info.height == 360 && abs(info.duration - 2) < 0.1)
+        #expect(info.width == 640 && info.height == 360 && abs(info.duration - 2) < 0.01 && abs(info.frameRate - 24) < 0.01)
     }
 
     /// A stream cut inside a frame: exit 65 with one line, no output, nothing delivered.
@@ -185,7 +185,7 @@ struct PipeStampTests {
         #expect(record.inputSHA256 == hasher.finalize().hexString)
         #expect(record.outputSHA256 == (try SHA256Hasher.hashFile(at: output).hexString))
         let info = try FrameReader(url: output).info
-        #expect(info.width == 640 && info.height == 360 && abs(info.frameRate - 24) < 0.01 && abs(info.duration - 2.5) < 0.1)
+        #expect(info.width == 640 && info.height == 360 && abs(info.frameRate - 24) < 0.01 && abs(info.duration - 2.5) < 0.01)
 
         let report = try await workspace.verifier().verify(output)
         #expect(report.watermark.detected && report.watermark.markId == result.markIdHex)
