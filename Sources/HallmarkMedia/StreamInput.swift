@@ -21,6 +21,4 @@ public struct StreamInput: Sendable, Equatable {
     static func demuxerName(_ name: String) -> String {
         name == "y4m" ? "yuv4mpegpipe" : name
     }
-
-    var isRawVideo: Bool { format.map(Self.demuxerName) == "rawvideo" }
 }
