@@ -90,6 +90,22 @@ struct PipeStampTests {
         #expect(record.inputSHA256?.count == 64)
     }
 
+    /// NUT carries audio: it is copied into the output beside the stamped video.
+    @Test(.enabled(if: TestSupport.hasFFmpegCLI, "needs the ffmpeg CLI as the producer"))
+    func nutWithAudioKeepsTheAudio() throws {
+        let output = work.appendingPathComponent("nut.mp4")
+        let stamp = try pipe(Self.nutProducer, into: ["stamp", "-", "--account", "nut-account", "-o", output.path, "--preset", "veryfast"])
+        #expect(stamp.status == 0, "\(stamp.stderr)")
+        #expect(try tracedAccount(output) == "nut-account")
+        let info = try FrameReader(url: output).info
+        #expect(info.audioStreams == 1 && abs(info.duration - 2) < 0.01)
+    }
+
+    /// Two seconds of lossless video (ffv1) and AAC audio as NUT (about 300 kB).
+    static var nutProducer: String {
+        "'\(TestSupport.ffmpegPath!)' -v error -f lavfi -i testsrc=size=640x360:rate=24 -f lavfi -i sine -t 2 -pix_fmt yuv420p -c:v ffv1 -c:a aac -f nut -"
+    }
+
     @Test func rawFramesFromPython() throws {
         let output = work.appendingPathComponent("raw.mp4")
         let raw = work.appendingPathComponent("frames.yuv")
@@ -107,15 +123,17 @@ struct PipeStampTests {
     }
 
     /// A stream cut inside a frame: exit 65 with one line, no output, nothing delivered.
-    @Test(arguments: ["raw", "y4m"])
+    @Test(arguments: ["raw", "y4m", "nut"])
     func truncatedStreamIsRefused(kind: String) throws {
-        if kind == "y4m" && !TestSupport.hasFFmpegCLI { return }
+        if kind != "raw" && !TestSupport.hasFFmpegCLI { return }
         let output = work.appendingPathComponent("cut-\(kind).mp4")
         let stamp: TestSupport.Run
         if kind == "raw" {
             stamp = try pipe(Self.pythonGenerator(frames: 10, extra: 1000), into: [
                 "stamp", "-", "--input-format", "rawvideo", "--size", "640x360", "--pix-fmt", "yuv420p", "--fps", "24",
                 "--account", "cut", "-o", output.path])
+        } else if kind == "nut" {
+            stamp = try pipe(Self.nutProducer + " | head -c 100000", into: ["stamp", "-", "--account", "cut", "-o", output.path])
         } else {
             // Ten frames of 345,600 bytes (plus headers), cut in the seventh.
             let producer = "'\(TestSupport.ffmpegPath!)' -v error -f lavfi -i testsrc=size=640x360:rate=24 -frames:v 10 -pix_fmt yuv420p -f yuv4mpegpipe - | head -c 2200000"
