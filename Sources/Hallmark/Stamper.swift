@@ -25,12 +25,16 @@ public struct StampRequest: Sendable {
     /// them together). Default: the input file's SHA-256, which copies stamped from the same
     /// file share.
     public var sourceId: String?
+    /// When set, the clip is read from standard input in this form and `input` only names it
+    /// (conventionally `-`). The input hash is then that of the frames received (`FrameHash`).
+    public var stream: StreamInput?
 
     public init(input: URL, output: URL, account: String, label: String? = nil,
                 visibleMark: VisibleMark = VisibleMark(content: .text(VisibleMark.defaultText)),
                 encoder: EncoderSettings = .h264(), strength: Float = 1,
                 signing: SigningChoice = .development, generator: Generator = .hallmark, model: String? = nil,
-                sourceId: String? = nil) {
+                sourceId: String? = nil, stream: StreamInput? = nil) {
+        self.stream = stream
         self.sourceId = sourceId
         self.signing = signing
         self.generator = generator
@@ -89,49 +93,71 @@ public final class Stamper: Sendable {
         _ = try? Deliveries.reconcile(registry)
     }
 
+    /// Stamps the clip `request` names (a file, or standard input with `request.stream`).
     public func stamp(_ request: StampRequest, progress: ((Double) -> Void)? = nil,
                       cancellation: Cancellation? = nil) throws -> StampResult {
+        let inputStatus: InputFile.Status?
+        do {
+            inputStatus = request.stream == nil ? try InputFile.status(of: request.input.path) : nil
+        } catch let error as MediaError { throw error.asHallmarkError }
+        let job = try prepare(request, input: request.stream == nil ? request.input : nil)
+        let transcoder: Transcoder
+        do {
+            transcoder = try request.stream.map { try Transcoder(stream: $0) } ?? Transcoder(input: request.input)
+        } catch let error as MediaError { throw error.asHallmarkError }
+        if transcoder.isStillImage {
+            throw HallmarkError(.invalidInput, "\(request.input.path): is a still image (\(transcoder.info.container)), not a video")
+        }
+        // A stream cannot be read twice: its frames are hashed as they arrive.
+        let frameHash = request.stream == nil ? nil : FrameHash()
+        let summary = try encode(transcoder, job: job, received: frameHash.map { hash in { try hash.add($0) } },
+                                 progress: progress, cancellation: cancellation)
+        try checkInputWasWhole(request, summary: summary, statusBefore: inputStatus)
+        let inputHash = frameHash?.finalize() ?? (try? SHA256Hasher.hashFile(at: request.input).hexString)
+        return try complete(job, framesEncoded: summary.framesEncoded, warnings: summary.warnings, inputHash: inputHash)
+    }
+
+    /// What is settled before the first frame: the account, the signing identity, the temporary
+    /// output (beside the destination) and the new mark id. `input`: the file being stamped, which
+    /// the output must not be.
+    func prepare(_ request: StampRequest, input: URL?) throws -> StampJob {
         let account = request.account.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !account.isEmpty else { throw HallmarkError(.invalidInput, "--account must not be empty") }
-        let inputStatus: InputFile.Status
-        do { inputStatus = try InputFile.status(of: request.input.path) } catch let error as MediaError { throw error.asHallmarkError }
         let signingIdentity = try resolveIdentity(request.signing)
         if signingIdentity != nil, !["mp4", "mov", "m4v"].contains(request.output.pathExtension.lowercased()) {
             throw HallmarkError(.invalidInput, "Content Credentials need an MP4 or MOV output (.mp4, .mov, .m4v)")
         }
-        let output = try AtomicOutput(destination: request.output, input: request.input)
+        let output = try AtomicOutput(destination: request.output, input: input)
         // With a manifest, the encode goes to a scratch file that the signer then copies once.
         let encoded = signingIdentity == nil ? output : try output.scratch()
-        let transcoder: Transcoder
-        do { transcoder = try Transcoder(input: request.input) } catch let error as MediaError { throw error.asHallmarkError }
-        if transcoder.isStillImage {
-            throw HallmarkError(.invalidInput, "\(request.input.path): is a still image (\(transcoder.info.container)), not a video")
-        }
-
         let markId: UInt64
         do { markId = try registry.unusedMarkId() } catch { throw HallmarkError(.configuration, "registry: \(error)") }
-        let summary = try encode(transcoder, request: request, markId: markId, to: encoded.temporary, progress: progress, cancellation: cancellation)
-        try checkInputWasWhole(request.input, summary: summary, statusBefore: inputStatus)
+        return StampJob(request: request, account: account, markId: markId, identity: signingIdentity,
+                        output: output, encoded: encoded)
+    }
 
+    /// After the last frame is encoded into `job.encoded`: the manifest, the registry record and
+    /// the output into place (see `deliver`).
+    func complete(_ job: StampJob, framesEncoded: Int, warnings: [String], inputHash: String?) throws -> StampResult {
+        let request = job.request, output = job.output
         var manifest: [UInt8]? = nil
-        if let signingIdentity {
+        if let signingIdentity = job.identity {
             // The manifest names no account: the mark id (its soft binding) is the opaque
             // reference that only the registry resolves.
             let manifestRequest = ManifestRequest(
                 generatorName: request.generator.name, generatorVersion: request.generator.version,
-                title: request.label, softBindingMarkId: markId, model: request.model, clipLabel: request.label)
+                title: request.label, softBindingMarkId: job.markId, model: request.model, clipLabel: request.label)
             do {
-                manifest = try ManifestEmbedder.embed(input: encoded.temporary, output: output.temporary,
+                manifest = try ManifestEmbedder.embed(input: job.encoded.temporary, output: output.temporary,
                                                       request: manifestRequest, identity: signingIdentity)
             } catch {
                 throw HallmarkError(.cannotWrite, "cannot embed the C2PA manifest: \(error)")
             }
-            encoded.discard()
+            job.encoded.discard()
         }
 
-        let inputHash = try? SHA256Hasher.hashFile(at: request.input).hexString
         let outputHash = try? SHA256Hasher.hashFile(at: output.temporary).hexString
-        let record = MarkRecord(markId: markId, account: account, clipLabel: request.label,
+        let record = MarkRecord(markId: job.markId, account: job.account, clipLabel: request.label,
                                 inputSHA256: inputHash, outputSHA256: outputHash, createdAt: Date(),
                                 visibleMark: request.visibleMark.registryDescription,
                                 manifest: manifest.map { Data($0) },
@@ -139,46 +165,37 @@ public final class Stamper: Sendable {
                                 pendingOwner: Deliveries.owner(temporary: output.temporary),
                                 sourceId: request.sourceId ?? inputHash)
         try deliver(output, record: record)
-        return StampResult(markId: markId, record: record, output: output.destination,
-                           framesEncoded: summary.framesEncoded, warnings: summary.warnings, manifest: manifest)
+        return StampResult(markId: job.markId, record: record, output: output.destination,
+                           framesEncoded: framesEncoded, warnings: warnings, manifest: manifest)
     }
 
     /// Decode, visible mark, invisible mark, encode.
-    private func encode(_ transcoder: Transcoder, request: StampRequest, markId: UInt64, to file: URL,
+    private func encode(_ transcoder: Transcoder, job: StampJob, received: ((VideoFrame) throws -> Void)?,
                         progress: ((Double) -> Void)?, cancellation: Cancellation?) throws -> TranscodeSummary {
         let info = transcoder.info
-        let embedder = WatermarkEmbedder(key: key, markId: markId, width: info.width, height: info.height, strength: request.strength)
-        let filter = request.visibleMark.filter(width: info.width, height: info.height)
-        let started = Date()
-        var embedSeconds = 0.0
+        let marking = job.marking(key: key, width: info.width, height: info.height)
         let summary: TranscodeSummary
         do {
             summary = try transcoder.run(
-                to: file, filter: filter, encoder: request.encoder, copyAudio: true,
-                process: { frame in
-                    // Frames keep the input's size: the filters only draw on them.
-                    guard frame.width == embedder.width, frame.height == embedder.height else { return }
-                    let embedStarted = Date()
-                    try frame.withMutableLuma { embedder.embed(luma: $0, stride: $1) }
-                    embedSeconds += Date().timeIntervalSince(embedStarted)
-                },
-                progress: progress, cancellation: cancellation)
+                to: job.encoded.temporary, filter: marking.filter, encoder: job.request.encoder, copyAudio: true,
+                received: received, process: marking.embed, progress: progress, cancellation: cancellation)
         } catch let error as MediaError {
             throw error.asHallmarkError
         }
-        if ProcessInfo.processInfo.environment["HALLMARK_TIMING"] != nil {
-            FileHandle.standardError.write(Data(String(format: "transcode %.3fs, of which invisible mark %.3fs (%d frames)\n",
-                                                       Date().timeIntervalSince(started), embedSeconds, summary.framesEncoded).utf8))
-        }
+        marking.reportTiming(framesEncoded: summary.framesEncoded)
         return summary
     }
 
     /// A truncated input, or one that changed while it was read (still being copied), is refused:
     /// a stamp of part of a clip would be registered as if it were the clip.
-    private func checkInputWasWhole(_ input: URL, summary: TranscodeSummary, statusBefore: InputFile.Status) throws {
+    /// A stream is whole when it ended cleanly at the end of a frame.
+    private func checkInputWasWhole(_ request: StampRequest, summary: TranscodeSummary, statusBefore: InputFile.Status?) throws {
+        let input = request.input
         if !summary.completeness.isComplete {
-            throw HallmarkError(.invalidInput, "\(input.path): the file is truncated or damaged (\(summary.completeness.detail ?? "it ended early")); nothing was stamped")
+            let what = request.stream == nil ? "\(input.path): the file is truncated or damaged" : "standard input: the stream is truncated or damaged"
+            throw HallmarkError(.invalidInput, "\(what) (\(summary.completeness.detail ?? "it ended early")); nothing was stamped")
         }
+        guard let statusBefore else { return }
         let after = try? InputFile.status(of: input.path)
         if after != statusBefore {
             throw HallmarkError(.invalidInput, "\(input.path): the file changed while it was read (is it still being copied?); nothing was stamped")

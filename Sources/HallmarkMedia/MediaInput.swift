@@ -1,5 +1,10 @@
 internal import CFFmpeg
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An opened media file: the demuxer, its best video stream and that stream's decoder.
 final class MediaInput {
@@ -11,12 +16,25 @@ final class MediaInput {
     let isStillImage: Bool
     /// Frames the container says the video stream has (0 when it does not say).
     let declaredFrames: Int
+    /// Read from standard input: its end is judged by how the stream ended, not by a file size.
+    let isStream: Bool
+    /// How a stream that ended cleanly ends, for the containers where that can be told.
+    let streamEnding: StreamEnding?
+
+    enum StreamEnding {
+        /// Frames follow one another with nothing after the last (y4m, rawvideo): reading ends
+        /// where the last packet ends.
+        case lastPacket
+        /// Something follows the last packet (NUT's index): a stream whose last packet runs to
+        /// where reading ended was cut inside that packet.
+        case trailer
+    }
 
     var videoStream: UnsafeMutablePointer<AVStream> { format.pointee.streams[Int(videoStreamIndex)]! }
 
     /// Opens `url`, checks the video stream's header for sanity and opens its decoder.
     /// - Parameter discardNonReference: decode only frames other frames refer to (faster, fewer frames).
-    init(url: URL, discardNonReference: Bool = false) throws {
+    convenience init(url: URL, discardNonReference: Bool = false) throws {
         MediaLogging.configure()
         let path = url.path
         // A FIFO, socket or device would block the demuxer (or never end): regular files only.
@@ -31,6 +49,39 @@ final class MediaInput {
         guard opened >= 0, let context else {
             throw MediaError(.invalidInput, "\(path): not a readable media file (\(ffmpegErrorText(opened)))")
         }
+        try self.init(opened: context, name: path, discardNonReference: discardNonReference, stream: nil)
+    }
+
+    /// Opens standard input (FFmpeg's `pipe:0`) as `stream` says.
+    convenience init(stream: StreamInput) throws {
+        MediaLogging.configure()
+        let name = "standard input"
+        if isatty(STDIN_FILENO) == 1 {
+            throw MediaError(.invalidInput, "\(name) is a terminal: pipe a stream into it (generator | hallmark stamp - ...)")
+        }
+        var demuxer: UnsafePointer<AVInputFormat>? = nil
+        if let format = stream.format {
+            demuxer = av_find_input_format(StreamInput.demuxerName(format))
+            guard demuxer != nil else { throw MediaError(.invalidInput, "unknown input format '\(format)'") }
+        }
+        var options: OpaquePointer? = nil
+        defer { av_dict_free(&options) }
+        if let raw = stream.rawVideo {
+            av_dict_set(&options, "video_size", "\(raw.width)x\(raw.height)", 0)
+            av_dict_set(&options, "pixel_format", raw.pixelFormat, 0)
+            av_dict_set(&options, "framerate", raw.frameRate.description, 0)
+        }
+        var context: UnsafeMutablePointer<AVFormatContext>? = nil
+        let opened = avformat_open_input(&context, "pipe:0", demuxer, &options)
+        guard opened >= 0, let context else {
+            throw MediaError(.invalidInput, "\(name): not a readable media stream (\(ffmpegErrorText(opened)))")
+        }
+        try self.init(opened: context, name: name, discardNonReference: false, stream: stream)
+    }
+
+    /// Takes `context` (closing it when this throws), finds the best video stream and opens its decoder.
+    private init(opened context: UnsafeMutablePointer<AVFormatContext>, name path: String,
+                 discardNonReference: Bool, stream streamInput: StreamInput?) throws {
         var keepContext = false
         defer { if !keepContext { var c: UnsafeMutablePointer<AVFormatContext>? = context; avformat_close_input(&c) } }
 
@@ -92,6 +143,13 @@ final class MediaInput {
         let containerName = String(cString: context.pointee.iformat.pointee.name)
         // Image demuxers: `image2` (files by name) and `png_pipe`, `jpeg_pipe`, ... (by content).
         isStillImage = containerName == "image2" || containerName.hasSuffix("_pipe")
+        isStream = streamInput != nil
+        switch containerName {
+        case _ where streamInput == nil: streamEnding = nil
+        case "rawvideo", "yuv4mpegpipe": streamEnding = .lastPacket
+        case "nut": streamEnding = .trailer
+        default: streamEnding = nil
+        }
         declaredFrames = Int(max(0, stream.pointee.nb_frames))
         self.info = VideoInfo(
             width: width, height: height, frameRate: rate, duration: duration,
@@ -123,6 +181,23 @@ extension DecodeLoop {
         if let readError {
             return MediaCompleteness(isComplete: false, detail: "reading stopped after \(videoPackets) video packets: \(ffmpegErrorText(readError))")
         }
+        if input.isStream {
+            if corruptPackets > 0 {
+                return MediaCompleteness(isComplete: false, detail: "it ended inside a packet, after \(videoPackets) video packets")
+            }
+            if damagedPackets > 0 {
+                return MediaCompleteness(isComplete: false, detail: "\(damagedPackets) frames could not be decoded")
+            }
+            if let ending = input.streamEnding, let end = packetsEnd, let read = bytesRead {
+                switch ending {
+                case .lastPacket where read != end:
+                    return MediaCompleteness(isComplete: false, detail: "it ended \(read - end) bytes into a frame, after \(videoPackets) whole frames")
+                case .trailer where read <= end:
+                    return MediaCompleteness(isComplete: false, detail: "it ended inside a packet, without the container's closing index")
+                default: break
+                }
+            }
+        }
         if input.declaredFrames > 0, videoPackets < input.declaredFrames {
             return MediaCompleteness(isComplete: false, detail: "\(videoPackets) of the \(input.declaredFrames) video frames the file declares are there")
         }
@@ -142,6 +217,11 @@ final class DecodeLoop {
     private(set) var damagedPackets = 0
     /// Video packets the demuxer delivered.
     private(set) var videoPackets = 0
+    /// Packets the demuxer marked incomplete (the input ended inside them), of any stream.
+    private(set) var corruptPackets = 0
+    /// Where the last packet ended in the input, and how far reading got, once at the end.
+    private(set) var packetsEnd: Int64?
+    private(set) var bytesRead: Int64?
     /// The demuxer's error when reading stopped on something other than the end of the file
     /// (a truncated or damaged file), nil otherwise.
     private(set) var readError: Int32?
@@ -200,11 +280,15 @@ final class DecodeLoop {
             if read < 0 {
                 // End of file, or a read error on a truncated file: drain what the decoder holds.
                 if read != errorEOF { readError = read }
+                if let pb = input.format.pointee.pb { bytesRead = avio_tell(pb) }
                 draining = true
                 avcodec_send_packet(input.decoder, nil)
                 continue
             }
             defer { av_packet_unref(packet) }
+            // The demuxer marks a packet the input ended inside of (any stream's).
+            if packet.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 { corruptPackets += 1 }
+            if packet.pointee.pos >= 0 { packetsEnd = max(packetsEnd ?? 0, packet.pointee.pos + Int64(packet.pointee.size)) }
             if packet.pointee.stream_index == input.videoStreamIndex {
                 videoPackets += 1
                 let sent = avcodec_send_packet(input.decoder, packet)

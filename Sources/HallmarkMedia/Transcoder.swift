@@ -19,11 +19,19 @@ public struct TranscodeSummary: Sendable {
 public final class Transcoder {
     public let info: VideoInfo
     private let input: MediaInput
-    private let url: URL
+    /// The input's name in messages: its path, or "standard input".
+    private let name: String
 
     public init(input url: URL) throws {
-        self.url = url
+        self.name = url.path
         self.input = try MediaInput(url: url)
+        self.info = input.info
+    }
+
+    /// Reads the clip from standard input (see `StreamInput`).
+    public init(stream: StreamInput) throws {
+        self.name = "standard input"
+        self.input = try MediaInput(stream: stream)
         self.info = input.info
     }
 
@@ -33,14 +41,25 @@ public final class Transcoder {
     /// - Parameters:
     ///   - filter: libavfilter description applied to every frame ("null" for none). A final
     ///     conversion to the encoder's pixel format is appended.
+    ///   - received: called with each decoded frame as it came from the decoder, before any filter.
     ///   - process: called with each filtered frame before it is encoded; it may change the luma plane.
     ///   - progress: fraction done, 0...1, called at most a few times per second.
     public func run(to output: URL, filter: String = "null", encoder settings: EncoderSettings,
                     copyAudio: Bool = true,
+                    received: ((VideoFrame) throws -> Void)? = nil,
                     process: ((VideoFrame) throws -> Void)? = nil,
                     progress: ((Double) -> Void)? = nil,
                     cancellation: Cancellation? = nil) throws -> TranscodeSummary {
-        let muxer = try Muxer(url: output)
+        let decoder = input.decoder
+        let inStream = input.videoStream
+        // The raw-video demuxer gives no average rate, only the real one.
+        let average = inStream.pointee.avg_frame_rate
+        let frameRate = average.num > 0 && average.den > 0 ? average : inStream.pointee.r_frame_rate
+        let pipeline = try EncodePipeline(
+            output: output, filter: filter, settings: settings, timeBase: inStream.pointee.time_base,
+            frameRate: frameRate, colors: ColorDescription(decoder),
+            sampleAspectRatio: decoder.pointee.sample_aspect_ratio, template: inStream, process: process)
+        let muxer = pipeline.muxer
         var warnings: [String] = []
 
         // Audio: stream copy into the new container.
@@ -64,47 +83,8 @@ public final class Transcoder {
             }
         }
 
-        let decoder = input.decoder
-        let inStream = input.videoStream
-        let description = "\(filter),format=\(settings.pixelFormat)"
-        var graph: FilterGraph? = nil
-        var encoder: VideoEncoder? = nil
-        var videoOut: UnsafeMutablePointer<AVStream>? = nil
-        var framesEncoded = 0
         let loop = DecodeLoop(input: input)
         var lastProgress = Date.distantPast
-
-        func openEncoder(for graph: FilterGraph) throws {
-            let out = try muxer.addStream()
-            let frameRate = graph.outputFrameRate.num > 0 ? graph.outputFrameRate : inStream.pointee.avg_frame_rate
-            let encoderContext = try VideoEncoder(
-                settings: settings, width: graph.outputWidth, height: graph.outputHeight,
-                timeBase: graph.outputTimeBase, frameRate: frameRate,
-                sampleAspectRatio: graph.outputSampleAspectRatio,
-                colors: ColorDescription(decoder), globalHeader: muxer.needsGlobalHeader)
-            try check(avcodec_parameters_from_context(out.pointee.codecpar, encoderContext.context), .output, "cannot set output parameters")
-            out.pointee.time_base = encoderContext.context.pointee.time_base
-            out.pointee.avg_frame_rate = frameRate
-            out.pointee.sample_aspect_ratio = graph.outputSampleAspectRatio
-            out.pointee.disposition = inStream.pointee.disposition
-            av_dict_copy(&out.pointee.metadata, inStream.pointee.metadata, 0)
-            // Display rotation travels as stream side data.
-            var size = 0
-            if let matrix = av_stream_get_side_data(inStream, AV_PKT_DATA_DISPLAYMATRIX, &size), size > 0,
-               let copy = av_stream_new_side_data(out, AV_PKT_DATA_DISPLAYMATRIX, size) {
-                copy.update(from: matrix, count: size)
-            }
-            try muxer.writeHeader()
-            encoder = encoderContext
-            videoOut = out
-        }
-
-        func writeVideo(_ packet: UnsafeMutablePointer<AVPacket>) throws {
-            guard let encoder, let videoOut else { return }
-            av_packet_rescale_ts(packet, encoder.context.pointee.time_base, videoOut.pointee.time_base)
-            packet.pointee.stream_index = videoOut.pointee.index
-            try muxer.write(packet)
-        }
 
         // Audio packets read before the header is written wait here, up to a limit: a file whose
         // video never starts must not fill memory with audio.
@@ -120,35 +100,24 @@ public final class Transcoder {
             packet.pointee.pos = -1
             try muxer.write(packet)
         }
+        pipeline.headerWritten = {
+            for p in pendingAudio {
+                let index = p.pointee.stream_index
+                try writeAudio(p, from: index)
+            }
+            for p in pendingAudio { var q: UnsafeMutablePointer<AVPacket>? = p; av_packet_free(&q) }
+            pendingAudio.removeAll()
+        }
         loop.otherPacket = { packet in
             guard audioMap[packet.pointee.stream_index] != nil else { return }
-            if encoder == nil {
+            if !pipeline.isOpen {
                 pendingAudioBytes += Int(packet.pointee.size)
                 guard pendingAudioBytes <= pendingAudioLimit, pendingAudio.count < 100_000 else {
-                    throw MediaError(.invalidInput, "\(self.url.path): more than 16 MiB of audio before the first video frame")
+                    throw MediaError(.invalidInput, "\(self.name): more than 16 MiB of audio before the first video frame")
                 }
                 pendingAudio.append(av_packet_clone(packet))
             } else {
                 try writeAudio(packet, from: packet.pointee.stream_index)
-            }
-        }
-
-        func drainGraph(_ graph: FilterGraph) throws {
-            while let filtered = try graph.pull() {
-                if encoder == nil {
-                    try openEncoder(for: graph)
-                    for p in pendingAudio {
-                        let index = p.pointee.stream_index
-                        try writeAudio(p, from: index)
-                    }
-                    for p in pendingAudio { var q: UnsafeMutablePointer<AVPacket>? = p; av_packet_free(&q) }
-                    pendingAudio.removeAll()
-                }
-                let time = filtered.pointee.pts == noTimestamp ? 0 : Double(filtered.pointee.pts) * av_q2d(graph.outputTimeBase)
-                let frame = VideoFrame(taking: filtered, time: time)
-                if let process { try process(frame) }
-                try encoder!.encode(frame.frame, write: writeVideo)
-                framesEncoded += 1
             }
         }
 
@@ -157,29 +126,18 @@ public final class Transcoder {
             var owned: UnsafeMutablePointer<AVFrame>? = decoded
             defer { av_frame_free(&owned) }
             decoded.pointee.pts = decoded.pointee.best_effort_timestamp
-            if graph == nil {
-                graph = try FilterGraph(
-                    description: description, width: decoded.pointee.width, height: decoded.pointee.height,
-                    pixelFormat: decoded.pointee.format, timeBase: inStream.pointee.time_base,
-                    sampleAspectRatio: decoded.pointee.sample_aspect_ratio.num > 0 ? decoded.pointee.sample_aspect_ratio : decoder.pointee.sample_aspect_ratio,
-                    frameRate: inStream.pointee.avg_frame_rate)
+            if let received, let reference = av_frame_clone(decoded) {
+                try received(VideoFrame(taking: reference, time: input.seconds(decoded.pointee.pts)))
             }
-            try graph!.push(decoded)
-            try drainGraph(graph!)
+            try pipeline.push(decoded)
             if let progress, info.duration > 0, Date().timeIntervalSince(lastProgress) > 0.2 {
                 lastProgress = Date()
                 progress(min(1, input.seconds(decoded.pointee.pts) / info.duration))
             }
         }
-        if let graph {
-            try graph.push(nil)
-            try drainGraph(graph)
-        }
-        guard let encoder else { throw MediaError(.invalidInput, "\(url.path): no video frame came out of decoding") }
-        try encoder.encode(nil, write: writeVideo)
-        try muxer.finish()
+        try pipeline.finish(name: name)
         progress?(1)
-        return TranscodeSummary(framesEncoded: framesEncoded, damagedPackets: loop.damagedPackets,
+        return TranscodeSummary(framesEncoded: pipeline.framesEncoded, damagedPackets: loop.damagedPackets,
                                 copiedAudioStreams: audioMap.count, completeness: loop.completeness, warnings: warnings)
     }
 }

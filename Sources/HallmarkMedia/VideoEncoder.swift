@@ -79,6 +79,20 @@ struct ColorDescription {
     var space: AVColorSpace
     var chromaLocation: AVChromaLocation
 
+    /// Nothing said: the encoder writes no colour description (as for raw frames with none).
+    static let unspecified = ColorDescription(range: AVCOL_RANGE_UNSPECIFIED, primaries: AVCOL_PRI_UNSPECIFIED,
+                                              transfer: AVCOL_TRC_UNSPECIFIED, space: AVCOL_SPC_UNSPECIFIED,
+                                              chromaLocation: AVCHROMA_LOC_UNSPECIFIED)
+
+    init(range: AVColorRange, primaries: AVColorPrimaries, transfer: AVColorTransferCharacteristic,
+         space: AVColorSpace, chromaLocation: AVChromaLocation) {
+        self.range = range
+        self.primaries = primaries
+        self.transfer = transfer
+        self.space = space
+        self.chromaLocation = chromaLocation
+    }
+
     init(_ decoder: UnsafeMutablePointer<AVCodecContext>) {
         range = decoder.pointee.color_range
         primaries = decoder.pointee.color_primaries

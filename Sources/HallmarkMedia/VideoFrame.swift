@@ -43,4 +43,26 @@ public final class VideoFrame {
         try check(av_frame_make_writable(frame), .output, "cannot make a frame writable")
         return try body(frame.pointee.data.0!, Int(frame.pointee.linesize.0))
     }
+
+    /// The picture as raw video stores it: its planes one after the other, rows without padding
+    /// (`av_image_copy_to_buffer` with alignment 1), written over `buffer`.
+    public func packedBytes(into buffer: inout [UInt8]) throws {
+        let format = AVPixelFormat(rawValue: frame.pointee.format)
+        let size = try check(av_image_get_buffer_size(format, frame.pointee.width, frame.pointee.height, 1),
+                             .unsupported, "cannot lay out a frame of this pixel format")
+        if buffer.count != Int(size) { buffer = [UInt8](repeating: 0, count: Int(size)) }
+        _ = try buffer.withUnsafeMutableBufferPointer { out in
+            try withUnsafePointer(to: frame.pointee.data) { data in
+                try withUnsafePointer(to: frame.pointee.linesize) { lines in
+                    try data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { planes in
+                        try lines.withMemoryRebound(to: Int32.self, capacity: 8) { strides in
+                            try check(av_image_copy_to_buffer(out.baseAddress, size, planes, strides, format,
+                                                              frame.pointee.width, frame.pointee.height, 1),
+                                      .unsupported, "cannot copy a frame")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
