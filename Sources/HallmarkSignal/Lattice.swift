@@ -138,7 +138,7 @@ enum LatticeEstimator {
         var lattices = bases.map { basis in
             refine(basis.0, basis.1, at: at, strongest: strongest, n: min(n, 2 * maxLagX), m: min(m, 2 * maxLagY))
         }
-        for (px, py) in axisAlignedPeriods(at: at, minimum: minimum, maximumLag: Double(min(maxLagX, maxLagY))) {
+        for (px, py) in axisAlignedPeriods(at: at, minimum: minimum, maximumLagX: Double(maxLagX), maximumLagY: Double(maxLagY)) {
             let lattice = Lattice(ax: px, ay: 0, bx: 0, by: py)
             if !lattices.contains(where: { abs($0.ax / px - 1) < 0.001 && abs($0.by / py - 1) < 0.001 && abs($0.angleDegrees) < 0.1 }) {
                 lattices.append(lattice)
@@ -153,7 +153,11 @@ enum LatticeEstimator {
     /// peaks drown in what compression left of the picture. The `count` strongest periods of
     /// both axes together, each then refined along x and along y on its own (within 3 %, to a
     /// twentieth of a pixel): a fold needs the period to about 0.1 % over a whole frame.
-    static func axisAlignedPeriods(at: (Int, Int) -> Float, minimum: Double, maximumLag: Double, count: Int = 3) -> [(Double, Double)] {
+    /// Harmonics run up to each axis's own lag limit: a wide, short picture (454x192) holds three
+    /// tile periods across and barely two down.
+    static func axisAlignedPeriods(at: (Int, Int) -> Float, minimum: Double, maximumLagX: Double, maximumLagY: Double,
+                                   count: Int = 3) -> [(Double, Double)] {
+        let maximumLag = min(maximumLagX, maximumLagY)
         guard maximumLag > minimum else { return [] }
         func correlation(_ x: Double, _ y: Double) -> Double {
             let x0 = x.rounded(.down), y0 = y.rounded(.down)
@@ -168,9 +172,9 @@ enum LatticeEstimator {
         func harmonicSum(_ period: Double, axis: Int) -> Double {
             var sum = 0.0, terms = 0.0
             var k = 1.0
-            while k * period <= maximumLag {
-                if axis != 1 { sum += correlation(k * period, 0); terms += 1 }
-                if axis != 0 { sum += correlation(0, k * period); terms += 1 }
+            while k * period <= max(maximumLagX, maximumLagY) {
+                if axis != 1 && k * period <= maximumLagX { sum += correlation(k * period, 0); terms += 1 }
+                if axis != 0 && k * period <= maximumLagY { sum += correlation(0, k * period); terms += 1 }
                 k += 1
             }
             return terms > 0 ? sum / terms.squareRoot() : 0
@@ -191,7 +195,17 @@ enum LatticeEstimator {
             }
             return best
         }
-        return maxima.sorted { $0.value > $1.value }.prefix(count).map { (refine($0.period, axis: 0), refine($0.period, axis: 1)) }
+        // Also the square tiling that the longer axis (more harmonics, a sharper period) gives:
+        // most rescales keep the aspect, and the short axis may hold a single period.
+        let longer = maximumLagX >= maximumLagY ? 0 : 1
+        var periods: [(Double, Double)] = []
+        for maximum in maxima.sorted(by: { $0.value > $1.value }).prefix(count) {
+            let px = refine(maximum.period, axis: 0), py = refine(maximum.period, axis: 1)
+            periods.append((px, py))
+            let square = longer == 0 ? px : py
+            if abs(px / py - 1) > 0.001 { periods.append((square, square)) }
+        }
+        return periods
     }
 
     /// Least-squares refinement of a basis over the lattice points inside the window.
