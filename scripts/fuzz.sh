@@ -63,7 +63,7 @@ for t in "${run[@]}"; do
     mkdir -p "$corpus" "$artifacts" "$work/logs" "$work/seeds/$t"
     # New inputs go to the first directory; the seeds are read from the second.
     ( cd "$work" && HALLMARK_FUZZ_ANCHORS=$work/seeds/anchors.pem ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
-        nice -n 10 "$bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=1048576 \
+        nice -n 10 "$bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -dict="$root/Fuzz/hallmark.dict" -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" \
         "$corpus" "$work/seeds/$t" ) > "$log" 2>&1 || true
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
