@@ -188,11 +188,15 @@ def main():
     kinds = collections.Counter()
     slowest = (0.0, "")
     problems = []
+    examples = {}
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for count, (job, status, stderr, seconds) in enumerate(pool.map(execute, jobs), 1):
             index, path, command, kind, seed = job
             histogram[command][status] += 1
+            if (command, status) not in examples:
+                lines = stderr.decode("utf-8", "replace").strip().splitlines()
+                examples[(command, status)] = f"{os.path.basename(path)} ({kind} of {seed}): {lines[-1] if lines else ''}"
             kinds[kind] += 1
             slowest = max(slowest, (seconds, f"{os.path.basename(path)} {command}"))
             # `nice` passes the status through; a signal shows as a negative return code.
@@ -214,6 +218,8 @@ def main():
     print("mutations: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     for command in ["verify", "stamp"]:
         print(f"{command} exit statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(histogram[command].items())))
+    for (command, status), example in sorted(examples.items()):
+        print(f"  first {command} {status}: {example[:300]}")
     crashes = sum(1 for p in problems if p[4].startswith("signal"))
     hangs = sum(1 for p in problems if p[4] == "timeout")
     print(f"crashes: {crashes}, hangs: {hangs}; slowest run {slowest[0]:.1f} s ({slowest[1]})")
