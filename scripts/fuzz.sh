@@ -25,7 +25,14 @@ work=$root/Fuzz/work
 build=(swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -enable-testing --package-path Fuzz)
 nice -n 10 "${build[@]}" 2>&1 | grep -Ev '^\[|Cannot export local symbol' >&2 || true
 bin=$("${build[@]}" --show-bin-path)
-for t in "${run[@]}"; do [ -x "$bin/$t" ] || { echo "build failed: no $bin/$t" >&2; exit 1; }; done
+for t in "${run[@]}"; do
+    [ -x "$bin/$t" ] || { echo "build failed: no $bin/$t" >&2; exit 1; }
+    # Once, an incremental rebuild (two of these scripts building at the same moment) linked the
+    # targets without coverage counters: libFuzzer then runs blind. Refuse such a binary.
+    if command -v readelf >/dev/null && ! readelf -S "$bin/$t" | grep -q sancov; then
+        echo "$bin/$t has no coverage instrumentation: rm -rf Fuzz/.build/*/release and run again" >&2; exit 1
+    fi
+done
 
 # Seeds, once: every fixture (and the reference SDK's), each also stamped; a time-stamp token
 # from a throw-away openssl TSA; the sub-parsers' bytes cut out by the seed extractor.
@@ -73,6 +80,7 @@ for t in "${run[@]}"; do
     rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     size=$(find "$corpus" -type f | wc -l)
     crashers=$(find "$artifacts" -type f | wc -l)
+    if grep -q 'Is the code instrumented for coverage' "$log"; then echo "warning: $t ran without coverage feedback" >&2; status=1; fi
     printf '%-18s %12s %8s %8s %9s %8s\n' "$t" "$execs" "$speed" "$size" "$rss" "$crashers"
     [ "$crashers" -eq 0 ] || status=1
 done
