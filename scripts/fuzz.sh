@@ -27,8 +27,8 @@ nice -n 10 "${build[@]}" 2>&1 | grep -Ev '^\[|Cannot export local symbol' >&2 ||
 bin=$("${build[@]}" --show-bin-path)
 for t in "${run[@]}"; do
     [ -x "$bin/$t" ] || { echo "build failed: no $bin/$t" >&2; exit 1; }
-    # Once, an incremental rebuild (two of these scripts building at the same moment) linked the
-    # targets without coverage counters: libFuzzer then runs blind. Refuse such a binary.
+    # An incremental rebuild once linked the targets without coverage counters (cause not found;
+    # two of these scripts had started building at the same moment): libFuzzer then runs blind.
     if command -v readelf >/dev/null && ! readelf -S "$bin/$t" | grep -q sancov; then
         echo "$bin/$t has no coverage instrumentation: rm -rf Fuzz/.build/*/release and run again" >&2; exit 1
     fi
