@@ -15,6 +15,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Hallmark", targets: ["Hallmark"]),
+        // The parsers on their own, for the fuzz targets in Fuzz/ (a separate package).
+        .library(name: "HallmarkC2PA", targets: ["HallmarkC2PA", "HallmarkCrypto"]),
         .executable(name: "hallmark", targets: ["hallmark"]),
     ],
     dependencies: [

@@ -84,6 +84,11 @@ public struct BMFFMerkleMap: Sendable {
               let hashes = cbor["hashes"]?.arrayValue else {
             throw C2PAError(.manifest, "malformed Merkle map")
         }
+        // Bounded here, before anything sizes an array or a loop by it (`layout(leaves:)` would
+        // overflow on Int.max).
+        guard count <= MerkleVerifier.maxLeaves else {
+            throw C2PAError(.manifest, "Merkle map claims \(count) leaves, more than the \(MerkleVerifier.maxLeaves) supported")
+        }
         uniqueId = unique; localId = local; self.count = count
         alg = cbor["alg"]?.textValue
         initHash = cbor["initHash"]?.bytesValue

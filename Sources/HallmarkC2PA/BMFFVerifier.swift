@@ -131,17 +131,26 @@ enum MerkleVerifier {
             guard let algorithm = HashAlgorithm(rawValue: map.alg ?? assertion.alg ?? "sha256") else { return false }
             let payload = (mdat.offset + min(16, mdat.size))..<mdat.end
             var sizes: [UInt64] = []
+            let length = UInt64(payload.count)
             if let fixed = map.fixedBlockSize {
                 guard fixed > 1 else { return false }
-                let count = (UInt64(payload.count) + fixed - 1) / fixed
+                // Rounded up without `length + fixed - 1`, which overflows for a hostile block size.
+                let count = length / fixed + (length % fixed == 0 ? 0 : 1)
                 guard count <= UInt64(maxLeaves) else { throw C2PAError(.limit, "more than \(maxLeaves) Merkle leaves") }
-                sizes = (0..<count).map { min(fixed, UInt64(payload.count) - $0 * fixed) }
+                sizes = (0..<count).map { min(fixed, length - $0 * fixed) }
             } else if let variable = map.variableBlockSizes {
-                guard variable.count <= maxLeaves, variable.reduce(0, { $0 &+ $1 }) == UInt64(payload.count) else { return false }
+                guard variable.count <= maxLeaves else { throw C2PAError(.limit, "more than \(maxLeaves) Merkle leaves") }
+                guard let total = Self.checkedSum(variable) else {
+                    throw C2PAError(.manifest, "the Merkle variableBlockSizes add up to more than 2^64 bytes")
+                }
+                guard total == length else { return false }
                 sizes = variable
             }
             guard sizes.count == map.count else { return false }
             let leaves = try leafHashes(asset.source, range: payload, sizes: sizes, algorithm: algorithm)
+            // Every block must have been hashed: otherwise the loops below would check fewer
+            // leaves than the map has (none at all for an empty mdat) and pass.
+            guard leaves.count == sizes.count else { return false }
             if proofs.isEmpty {
                 if map.hashes.count == 1 && map.count > 1 {
                     guard root(leaves, algorithm: algorithm) == map.hashes[0] else { return false }
@@ -160,6 +169,17 @@ enum MerkleVerifier {
             }
         }
         return true
+    }
+
+    /// The sum of `sizes`, or nil when it does not fit in 64 bits.
+    static func checkedSum(_ sizes: [UInt64]) -> UInt64? {
+        var total: UInt64 = 0
+        for size in sizes {
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            if overflow { return nil }
+            total = sum
+        }
+        return total
     }
 
     /// Hashes consecutive blocks of `range`, reading it once.

@@ -174,13 +174,23 @@ extension Certificate {
             ERR_clear_error(); return .untrusted("cannot start verification")
         }
         X509_STORE_CTX_set_flags(context, UInt(X509_V_FLAG_PARTIAL_CHAIN))
-        X509_STORE_CTX_set_time(context, 0, time_t(time.timeIntervalSince1970))
+        X509_STORE_CTX_set_time(context, 0, Self.unixTime(time))
         let result = X509_verify_cert(context)
         defer { ERR_clear_error() }
         if result == 1 { return .trusted }
         let code = X509_STORE_CTX_get_error(context)
         let reason = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "error \(code)"
         return .untrusted(reason)
+    }
+
+    /// Seconds since 1970 as `time_t`, clamped: `time_t(seconds)` traps on a time past 2^63 s
+    /// (or NaN), which a caller-supplied validation time can be.
+    static func unixTime(_ date: Date) -> time_t {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        if seconds.isNaN { return 0 }
+        if seconds >= Double(time_t.max) { return time_t.max }
+        if seconds <= Double(time_t.min) { return time_t.min }
+        return time_t(seconds)
     }
 
     /// Whether `issuer`'s key signed this certificate.
