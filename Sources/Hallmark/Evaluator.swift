@@ -126,7 +126,8 @@ public final class Evaluator {
 
         // 3. The other accounts' copies of the same source, for the collusion rows.
         var copies = [stamped.path], accounts = ["eval"]
-        let wanted = Attack.collusion(copies: Array(repeating: "", count: max(1, collusionCopies)), duration: excerptDuration)
+        // The rows need at least two copies (averages index the second one).
+        let wanted = collusionCopies >= 2 && Attack.collusion(copies: Array(repeating: "", count: collusionCopies), duration: excerptDuration)
             .contains { includeCollusionRow($0.attack.name) }
         for k in 1..<(wanted ? max(1, collusionCopies) : 1) {
             let copy = workDirectory.appendingPathComponent("copy-\(k + 1).mp4")
