@@ -95,7 +95,15 @@ struct ClipDecoding {
             throw error.asHallmarkError
         }
         guard !windows.isEmpty else { throw HallmarkError(.invalidInput, "\(url.path): no video frames") }
-        return DecodedClip(info: info, windows: windows.map { .init(start: $0.start, end: $0.end, frames: $0.accumulator.snapshot()) },
+        // Each window's accumulator is released once its summary is taken, so that the end of a
+        // long clip does not hold both (twice the window budget).
+        var summaries: [DecodedClip.Window] = []
+        summaries.reserveCapacity(windows.count)
+        windows.reverse()
+        while let window = windows.popLast() {
+            summaries.append(.init(start: window.start, end: window.end, frames: window.accumulator.snapshot()))
+        }
+        return DecodedClip(info: info, windows: summaries,
                            samples: samples, completeness: reader.completeness)
     }
 }

@@ -41,6 +41,24 @@ public struct EvaluationSummary: Sendable, Codable {
     public var deliveredPSNR: Double
     public var deliveredSSIM: Double
     public var rows: [EvaluationRow]
+    /// What the invisible mark costs in bits, per CRF.
+    public var bitrate: [BitrateCost] = []
+}
+
+/// The video stream of the excerpt stamped with the invisible mark only against the same encode
+/// (same pipeline, CRF and preset) without the mark.
+public struct BitrateCost: Sendable, Codable, Equatable {
+    public var crf: Int
+    public var markedBytes: Int64
+    public var plainBytes: Int64
+    /// markedBytes / plainBytes (the excerpts have the same frames, so also the bitrate ratio).
+    public var ratio: Double { plainBytes > 0 ? Double(markedBytes) / Double(plainBytes) : .nan }
+
+    public init(crf: Int, markedBytes: Int64, plainBytes: Int64) {
+        self.crf = crf
+        self.markedBytes = markedBytes
+        self.plainBytes = plainBytes
+    }
 }
 
 /// `hallmark eval`: stamps an excerpt with a fresh key and a throw-away registry, attacks it with
@@ -59,6 +77,8 @@ public final class Evaluator {
     /// Scale (and centre-crop) the excerpt to this size first, as a generator's output of that
     /// size (e.g. 640x272), so that the whole matrix runs on a small source.
     public var sourceSize: (width: Int, height: Int)?
+    /// CRFs at which the bitrate cost is measured (the stamp's own CRF 18 reuses its files).
+    public var bitrateCRFs: [Int] = [18, 23]
 
     public init() {}
 
@@ -88,10 +108,26 @@ public final class Evaluator {
         _ = try Transcoder(input: excerpt).run(to: plain, encoder: .h264(), copyAudio: false)
         let (deliveredPSNR, deliveredSSIM) = try Self.compare(stamped, plain) ?? (0, 0)
         let (layerPSNR, layerSSIM) = try Self.layerQuality(input: excerpt, key: key, markId: result.markId, strength: strength)
+        var bitrate: [BitrateCost] = []
+        for crf in bitrateCRFs {
+            var marked = stamped, unmarked = plain
+            if crf != 18 {
+                marked = workDirectory.appendingPathComponent("bitrate-marked-\(crf).mp4")
+                unmarked = workDirectory.appendingPathComponent("bitrate-plain-\(crf).mp4")
+                // A registry of its own, so that these extra marks never show in the attribution rows.
+                let scratch = try SQLiteRegistry(path: workDirectory.appendingPathComponent("bitrate-\(crf).sqlite").path, create: true)
+                _ = try Stamper(key: key, registry: scratch).stamp(StampRequest(input: excerpt, output: marked, account: "bitrate", label: "eval",
+                                                                               visibleMark: VisibleMark(content: .none), encoder: .h264(crf: crf),
+                                                                               strength: strength, signing: .none))
+                _ = try Transcoder(input: excerpt).run(to: unmarked, encoder: .h264(crf: crf), copyAudio: false)
+            }
+            bitrate.append(BitrateCost(crf: crf, markedBytes: try VideoStreamSize(of: marked).bytes, plainBytes: try VideoStreamSize(of: unmarked).bytes))
+        }
 
         // 3. The other accounts' copies of the same source, for the collusion rows.
         var copies = [stamped.path], accounts = ["eval"]
-        let wanted = Attack.collusion(copies: Array(repeating: "", count: max(1, collusionCopies)), duration: excerptDuration)
+        // The rows need at least two copies (averages index the second one).
+        let wanted = collusionCopies >= 2 && Attack.collusion(copies: Array(repeating: "", count: collusionCopies), duration: excerptDuration)
             .contains { includeCollusionRow($0.attack.name) }
         for k in 1..<(wanted ? max(1, collusionCopies) : 1) {
             let copy = workDirectory.appendingPathComponent("copy-\(k + 1).mp4")
@@ -150,7 +186,7 @@ public final class Evaluator {
             rowDone?(row)
         }
         return EvaluationSummary(input: input.path, excerptSeconds: excerptDuration, layerPSNR: layerPSNR, layerSSIM: layerSSIM,
-                                 deliveredPSNR: deliveredPSNR, deliveredSSIM: deliveredSSIM, rows: rows)
+                                 deliveredPSNR: deliveredPSNR, deliveredSSIM: deliveredSSIM, rows: rows, bitrate: bitrate)
     }
 
     /// Luma PSNR and SSIM of the invisible layer alone: each decoded frame of `input` against a

@@ -26,6 +26,11 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "Invisible mark amplitude relative to the default (0.25-1), as `stamp --strength`.")
     var strength: Float = 1
 
+    @Option(help: ArgumentHelp("Run the matrix at each of these strengths (e.g. 0.5,0.7,1) and print the robustness-versus-bitrate curve instead of the table.", valueName: "list"))
+    var strengthSweep: String?
+
+    var sweep: [Float] { strengthSweep?.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } ?? [] }
+
     @Option(help: "Copies of the excerpt stamped for as many accounts, for the collusion rows (averages, interleave, splice); 1: none.")
     var copies: Int = 4
 
@@ -41,6 +46,11 @@ struct EvalCommand: AsyncParsableCommand {
     func validate() throws {
         guard duration > 0, start >= 0 else { throw ValidationError("--start must be >= 0 and --duration > 0") }
         guard (0.25...1).contains(strength) else { throw ValidationError("--strength must be between 0.25 and 1") }
+        if strengthSweep != nil {
+            guard !sweep.isEmpty, sweep.allSatisfy({ (0.25...1).contains($0) }) else {
+                throw ValidationError("--strength-sweep: strengths from 0.25 to 1 separated by commas, e.g. 0.5,0.7,1")
+            }
+        }
         guard (1...8).contains(copies) else { throw ValidationError("--copies must be between 1 and 8") }
         if size != nil {
             guard let (w, h) = sourceSize, (64...8192).contains(w), (64...8192).contains(h), w % 2 == 0, h % 2 == 0 else {
@@ -49,19 +59,25 @@ struct EvalCommand: AsyncParsableCommand {
         }
     }
 
+    func makeEvaluator(strength: Float) -> Evaluator {
+        let evaluator = Evaluator()
+        evaluator.excerptStart = start
+        evaluator.excerptDuration = duration
+        evaluator.strength = strength
+        evaluator.collusionCopies = copies
+        evaluator.sourceSize = sourceSize
+        if let only {
+            let wanted = only.split(separator: "|").map(String.init)
+            evaluator.attacks = [Attack.matrix[0]] + Attack.matrix.dropFirst().filter { attack in wanted.contains { attack.name.contains($0) } }
+            evaluator.includeCollusionRow = { name in wanted.contains { name.contains($0) } }
+        }
+        return evaluator
+    }
+
     func run() async throws {
+        if !sweep.isEmpty { return try await runSweep() }
         try await reportingErrors {
-            let evaluator = Evaluator()
-            evaluator.excerptStart = start
-            evaluator.excerptDuration = duration
-            evaluator.strength = strength
-            evaluator.collusionCopies = copies
-            evaluator.sourceSize = sourceSize
-            if let only {
-                let wanted = only.split(separator: "|").map(String.init)
-                evaluator.attacks = [Attack.matrix[0]] + Attack.matrix.dropFirst().filter { attack in wanted.contains { attack.name.contains($0) } }
-                evaluator.includeCollusionRow = { name in wanted.contains { name.contains($0) } }
-            }
+            let evaluator = makeEvaluator(strength: strength)
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-eval-\(UUID().uuidString.prefix(8))")
             defer { try? FileManager.default.removeItem(at: work) }
             FileHandle.standardOutput.write(Data("| attack | detected | mark id correct | bit accuracy | p-value | PSNR (dB) | time (s) | accounts named / contributors | innocents named | false accusation |\n|---|---|---|---|---|---|---|---|---|---|\n".utf8))
@@ -79,12 +95,43 @@ struct EvalCommand: AsyncParsableCommand {
             print("account named (decoded or informed): \(single.filter { $0.contributorsNamed == 1 }.count)/\(single.count) single-copy rows"
                   + (mixed.isEmpty ? "" : "; collusion rows: \(mixed.map(\.contributorsNamed).reduce(0, +)) of \(mixed.map(\.contributors).reduce(0, +)) contributors named")
                   + "; innocent accounts named: \(summary.rows.map(\.innocentsNamed).reduce(0, +))")
+            print(Self.bitrateLine(summary.bitrate))
             if let json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try encoder.encode(summary).write(to: URL(fileURLWithPath: json))
             }
         }
+    }
+
+    /// One matrix per strength (a fresh key each), summarised as one line of the curve.
+    func runSweep() async throws {
+        try await reportingErrors {
+            print("| strength | bitrate CRF 18 | bitrate CRF 23 | detected | exact id | account named | innocents named | wrong ids |")
+            print("|---|---|---|---|---|---|---|---|")
+            var summaries: [Float: EvaluationSummary] = [:]
+            for strength in sweep {
+                let work = FileManager.default.temporaryDirectory.appendingPathComponent("hallmark-eval-\(UUID().uuidString.prefix(8))")
+                defer { try? FileManager.default.removeItem(at: work) }
+                let summary = try await makeEvaluator(strength: strength).run(input: URL(fileURLWithPath: input), workDirectory: work)
+                summaries[strength] = summary
+                let single = summary.rows.filter { $0.contributors == 1 && $0.error == nil }
+                func ratio(_ crf: Int) -> String { summary.bitrate.first { $0.crf == crf }.map { String(format: "%.3fx", $0.ratio) } ?? "-" }
+                print("| \(strength) | \(ratio(18)) | \(ratio(23)) | \(single.filter(\.detected).count)/\(single.count) | \(single.filter(\.markIdCorrect).count)/\(single.count) "
+                      + "| \(single.filter { $0.contributorsNamed == 1 }.count)/\(single.count) | \(summary.rows.map(\.innocentsNamed).reduce(0, +)) | \(summary.rows.filter(\.wrongId).count) |")
+            }
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(Dictionary(uniqueKeysWithValues: summaries.map { ("\($0.key)", $0.value) })).write(to: URL(fileURLWithPath: json))
+            }
+        }
+    }
+
+    /// "bitrate cost of the invisible mark (video stream, ...): CRF 18 1.241x, CRF 23 1.302x".
+    static func bitrateLine(_ costs: [BitrateCost]) -> String {
+        "bitrate cost of the invisible mark (video bytes, stamped vs the same encode without it): "
+            + costs.map { String(format: "CRF %d %.3fx (%lld vs %lld bytes)", $0.crf, $0.ratio, $0.markedBytes, $0.plainBytes) }.joined(separator: ", ")
     }
 
     static func format(_ row: EvaluationRow) -> String {
