@@ -282,8 +282,10 @@ extension VerificationReport {
         named.probabilityIsBound ? "below 1e-15" : probability(named.falseAccusationProbability, log10: named.log10FalseAccusationProbability)
     }
 
+    /// A probability for people: below 1e-15 the Gaussian-tail model was not measured, so the
+    /// text says "below 1e-15" (JSON keeps the model's number for ranking).
     public static func probability(_ p: Double, log10 l: Double) -> String {
-        if p == 0 || p < 1e-300 { return String(format: "1e%.0f", l) }
+        if p < 1e-15 || l < -15 { return "below 1e-15" }
         if p >= 0.001 { return String(format: "%.3f", p) }
         return String(format: "%.1e", p)
     }
