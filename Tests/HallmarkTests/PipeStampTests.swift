@@ -38,24 +38,7 @@ struct PipeStampTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "( \(producer) ) 2>/dev/null | \(quoted.joined(separator: " "))"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["HALLMARK_HOME"] = home.path
-        process.environment = environment
-        let scratch = TestSupport.temporaryDirectory("pipe-run")
-        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        defer { try? out.close(); try? err.close() }
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return TestSupport.Run(status: process.terminationStatus,
-                               stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                               stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
-                               signalled: process.terminationReason == .uncaughtSignal, timedOut: false)
+        return try TestSupport.run(process, home: home)
     }
 
     func registryRecords() throws -> [MarkRecord] {

@@ -99,6 +99,12 @@ enum TestSupport {
         let process = Process()
         process.executableURL = try #require(hallmarkExecutable, "the hallmark executable was not built")
         process.arguments = arguments
+        return try run(process, home: home, environment: extra, timeout: timeout)
+    }
+
+    /// Runs `process` with `HALLMARK_HOME=home` and `environment` added, stdin empty, and stdout and
+    /// stderr captured; killed (and reported as timed out) after `timeout` seconds.
+    static func run(_ process: Process, home: URL, environment extra: [String: String] = [:], timeout: Double = 600) throws -> Run {
         var environment = ProcessInfo.processInfo.environment
         environment["HALLMARK_HOME"] = home.path
         environment.merge(extra) { $1 }
@@ -106,8 +112,8 @@ enum TestSupport {
         // Output goes to files, so a long or stuck run cannot block on a full pipe.
         let scratch = temporaryDirectory("run")
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         defer { try? out.close(); try? err.close() }
         process.standardOutput = out
