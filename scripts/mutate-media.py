@@ -3,10 +3,11 @@
 box-size rewrites, swapped box types, truncations) run through `hallmark verify` and, for a
 share of them, `hallmark stamp`, each under a time limit. Counts exit statuses; a crash is a
 process killed by a signal, a hang is a run past the limit. Crashing and hanging mutants are
-kept in OUT/keep/ with the command's stderr.
+kept in OUT/keep/ with the command's stderr, and so are the mutants of any `--keep STATUS`
+(e.g. `--keep "exit 73"`, to look at an unexpected exit status).
 
     python3 scripts/mutate-media.py [--verify 4000] [--stamp 1000] [--timeout 30] [--jobs 1]
-                                    [--seed 1] [--out Fuzz/work/media]
+                                    [--seed 1] [--out Fuzz/work/media] [--keep STATUS]
 
 Builds `hallmark` (swift build -c release) first. Seeds: short clips made with ffmpeg and
 stamped with a throw-away development home, Fixtures/ (the small ones) and, when present, the
@@ -130,6 +131,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=30, help="seconds per run before it counts as a hang")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="append", default=[], metavar="STATUS",
+                        help='also keep the mutants that end with STATUS, e.g. "exit 73" (repeatable)')
     parser.add_argument("--out", default=os.path.join(ROOT, "Fuzz", "work", "media"))
     args = parser.parse_args()
 
@@ -200,8 +203,10 @@ def main():
             kinds[kind] += 1
             slowest = max(slowest, (seconds, f"{os.path.basename(path)} {command}"))
             # `nice` passes the status through; a signal shows as a negative return code.
-            if status == "timeout" or status.startswith("signal"):
+            problem = status == "timeout" or status.startswith("signal")
+            if problem:
                 problems.append((os.path.basename(path), command, kind, seed, status))
+            if problem or status in args.keep:
                 kept = os.path.join(out, "keep", os.path.basename(path))
                 shutil.copy(path, kept)
                 with open(kept + f".{command}.stderr", "wb") as f:

@@ -24,6 +24,9 @@ final class EncodePipeline {
     /// One frame at the output rate, in the encoder's time base (0 when the rate is unknown).
     private var frameDuration: Int64 = 0
     private(set) var framesEncoded = 0
+    /// Frames whose timestamp was moved forward to keep timestamps increasing.
+    private(set) var timestampsRepaired = 0
+    private var lastTimestamp: Int64?
     /// Called once, right after the container header is written.
     var headerWritten: (() throws -> Void)?
 
@@ -74,12 +77,24 @@ final class EncodePipeline {
         guard let graph else { return }
         while let filtered = try graph.pull() {
             if encoder == nil { try openEncoder(for: graph) }
+            makeTimestampIncrease(filtered)
             let time = filtered.pointee.pts == noTimestamp ? 0 : Double(filtered.pointee.pts) * av_q2d(graph.outputTimeBase)
             let frame = VideoFrame(taking: filtered, time: time)
             if let process { try process(frame) }
             try encoder!.encode(frame.frame, write: writeVideo)
             framesEncoded += 1
         }
+    }
+
+    /// The muxer refuses a frame whose timestamp does not increase ("non monotonically
+    /// increasing dts"), which an input with broken timing (a damaged `stts` box, a stream
+    /// without timestamps) gives: such a frame takes the next tick after its predecessor.
+    private func makeTimestampIncrease(_ frame: UnsafeMutablePointer<AVFrame>) {
+        if let lastTimestamp, frame.pointee.pts == noTimestamp || frame.pointee.pts <= lastTimestamp {
+            frame.pointee.pts = lastTimestamp + 1
+            timestampsRepaired += 1
+        }
+        if frame.pointee.pts != noTimestamp { lastTimestamp = frame.pointee.pts }
     }
 
     private func openEncoder(for graph: FilterGraph) throws {

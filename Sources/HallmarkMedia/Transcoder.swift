@@ -137,6 +137,12 @@ public final class Transcoder {
         }
         try pipeline.finish(name: name)
         progress?(1)
+        if pipeline.timestampsRepaired > 0 {
+            let count = pipeline.timestampsRepaired
+            warnings.append(count == 1
+                ? "1 frame of \(name) had a timestamp that did not increase; it was moved to just after the frame before it"
+                : "\(count) frames of \(name) had timestamps that did not increase; each was moved to just after the frame before it")
+        }
         return TranscodeSummary(framesEncoded: pipeline.framesEncoded, damagedPackets: loop.damagedPackets,
                                 copiedAudioStreams: audioMap.count, completeness: loop.completeness, warnings: warnings)
     }

@@ -262,6 +262,23 @@ struct FaultTests {
         #expect([0, 65].contains(run.status), "\(run.status) \(run.stderr)")
     }
 
+    /// F15: two bit flips in the sample tables of Fixtures/bars-720p.mp4 (found by
+    /// scripts/mutate-media.py, seed 2) give two frames the same timestamp; the muxer refused the
+    /// encoded frame and stamp reported "cannot write to the output" (exit 73, an output error).
+    /// Now the frame takes the next tick and the stamp succeeds, with a warning.
+    @Test func repeatedFrameTimestampsAreRepaired() throws {
+        var bytes = [UInt8](try Data(contentsOf: TestSupport.fixture("bars-720p.mp4")))
+        bytes[1118] ^= 0x10
+        bytes[5590] ^= 0x02
+        let damaged = work.appendingPathComponent("repeated-timestamps.mp4")
+        try Data(bytes).write(to: damaged)
+        let output = work.appendingPathComponent("repaired.mp4")
+        let run = try stamp(damaged, to: output, extra: ["--no-manifest"])
+        #expect(run.status == 0, "\(run.status) \(run.stderr)")
+        #expect(run.stderr.contains("did not increase"), "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: output.path))
+    }
+
     /// F12: audio without limit before the first video frame used to be buffered in memory.
     @Test(.enabled(if: TestSupport.hasFFmpegCLI, "needs the ffmpeg CLI"))
     func audioBeforeVideoIsBounded() throws {
