@@ -24,12 +24,15 @@ struct Attribution {
     let registrySize: Int
     let log10Threshold: Double
     let mode: CandidateMode
+    /// How many times the clip was analysed (see `WatermarkDetector.init(looks:)`).
+    let looks: Int
     let tracer = CollusionTracer()
 
     /// - Throws: a configuration error when the registry cannot be read: a failed count would
     ///   understate the false-attribution probability, a failed lookup would read as "not issued".
-    init(registry: (any MarkRegistry)?, windowCount: Int, threshold: Double, mode: CandidateMode = .auto) throws {
+    init(registry: (any MarkRegistry)?, windowCount: Int, threshold: Double, mode: CandidateMode = .auto, looks: Int = 1) throws {
         self.registry = registry
+        self.looks = max(1, looks)
         self.windowCount = max(1, windowCount)
         self.log10Threshold = log10(threshold)
         self.mode = mode
@@ -130,7 +133,7 @@ struct Attribution {
         func score(_ set: CandidateSet) {
             tested += Double(set.markIds.count)
             // Every candidate tested so far, in the whole clip (at each geometry) and in each window.
-            let multiplicity = tested * Double(windowCount + geometries.count)
+            let multiplicity = tested * Double(windowCount + geometries.count) * Double(looks)
             var misses: [CollusionTracer.Accusation?] = []
             for soft in geometries {
                 let wholeResult = tracer.accuse(soft: soft, candidates: set.markIds, multiplicity: multiplicity, log10Threshold: log10Threshold)

@@ -40,6 +40,11 @@ struct DecodedClip: Sendable {
 /// Stage 1 of verification: decode every frame, accumulate the analysed ones per time window.
 struct ClipDecoding {
     let options: VerifyOptions
+    /// Accumulate every decoded frame, whatever `options.analysisRate` says (the reader already
+    /// skips the non-reference ones).
+    var analyseEveryFrame = false
+
+    init(options: VerifyOptions) { self.options = options }
     /// Frame times are clamped to this many seconds, so that a hostile timestamp cannot make a
     /// window index overflow.
     static let latestTime = 1e7
@@ -47,7 +52,7 @@ struct ClipDecoding {
     func run(_ reader: FrameReader, url: URL, progress: ((Double) -> Void)?, cancellation: Cancellation?) throws -> DecodedClip {
         let info = reader.info
         let rate = info.frameRate > 0 ? info.frameRate : 25
-        let step = max(1, Int((rate / options.analysisRate).rounded(.up)))
+        let step = analyseEveryFrame ? 1 : max(1, Int((rate / options.analysisRate).rounded(.up)))
 
         var windows: [TimeWindow] = []
         var windowSeconds = options.windowSeconds

@@ -132,7 +132,7 @@ public enum HTMLReport {
             ("Video", String(format: "%dx%d, %.2f fps, %.1f s, %@, %d audio stream(s)", r.video.width, r.video.height, r.video.frameRate, r.video.duration, r.video.codec, r.video.audioStreams)),
             ("Invisible watermark", (r.watermark.detected ? "detected" : "not detected") + (r.watermark.markId.map { ", mark \($0)" } ?? "")),
             ("False-positive probability", "\(p(r.watermark.pValue)) (threshold \(p(r.watermark.threshold)); \(String(format: "%.0f", r.watermark.hypothesesSearched)) hypotheses searched)"),
-            ("Frames analysed", "\(r.watermark.framesAnalyzed)"),
+            ("Frames analysed", "\(r.watermark.framesAnalyzed)" + (r.watermark.referenceFramesOnly == true ? " (reference frames only: they settled the verdict)" : "")),
             ("Geometry", r.watermark.detected ? String(format: "scale %.3f, rotation %.1f°", r.watermark.relativeScale ?? 1, r.watermark.rotationDegrees ?? 0) : "—"),
             ("Account", r.trace.account ?? (r.trace.accounts.count > 1 ? "\(r.trace.accounts.joined(separator: ", ")) (at least these contributed)" : "not attributed")),
             ("False-attribution probability", p(r.trace.falseAttributionProbability)),

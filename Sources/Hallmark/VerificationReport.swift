@@ -23,6 +23,11 @@ public struct VerificationReport: Sendable, Codable {
         public var rotationDegrees: Double?
         /// A plain-words qualification, e.g. when the clip is too short to decide.
         public var note: String?
+        /// True when the verdict rests on the reference frames alone (the non-reference ones
+        /// were not decoded); false when every frame was decoded.
+        public var referenceFramesOnly: Bool?
+        /// How many times the clip was analysed; `pValue` is multiplied by it.
+        public var looks: Int?
     }
 
     public struct VisibleWatermark: Sendable, Codable {
@@ -223,9 +228,9 @@ extension VerificationReport {
         } else {
             lines.append("invisible watermark: not detected")
         }
-        lines.append(String(format: "  false-positive probability: %@ (threshold %@), %d frames analysed, sync score %.1f",
+        lines.append(String(format: "  false-positive probability: %@ (threshold %@), %d %@ analysed, sync score %.1f",
                             Self.probability(watermark.pValue, log10: watermark.log10PValue), Self.probability(watermark.threshold, log10: log10(watermark.threshold)),
-                            watermark.framesAnalyzed, watermark.syncScore))
+                            watermark.framesAnalyzed, watermark.referenceFramesOnly == true ? "reference frames" : "frames", watermark.syncScore))
         if let scale = watermark.relativeScale, let rotation = watermark.rotationDegrees, watermark.detected {
             lines.append(String(format: "  geometry: scale %.3f, rotation %.1f deg", scale, rotation))
         }

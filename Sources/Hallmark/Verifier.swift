@@ -23,6 +23,10 @@ public struct VerifyOptions: Sendable {
     public var trustDevelopmentRoot = false
     /// Which issued marks informed detection scores the clip against.
     public var candidateMode: CandidateMode = .auto
+    /// Decode only the reference frames first (about half the decoding work of an H.264 stream
+    /// with B-frames) and every frame only when that evidence does not suffice; every reported
+    /// probability then counts both looks. Off: every frame, one look.
+    public var referenceFramesFirst = true
 
     public init(threshold: Double = 1e-9, analysisRate: Double = 30) {
         self.threshold = threshold
@@ -86,28 +90,26 @@ public struct Verifier: Sendable {
     /// Everything an investigator's report shows, thumbnails included.
     public func analyse(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) async throws -> VerificationDetails {
         let timer = StageTimer()
-        let reader: FrameReader
-        do { reader = try FrameReader(url: url) } catch let error as MediaError { throw error.asHallmarkError }
         let validator = ManifestValidator(trustAnchorsPEM: options.trustAnchorsPEM)
         async let embeddedManifest = validator.validate(file: url)
 
-        let clip = try ClipDecoding(options: options).run(reader, url: url, progress: progress, cancellation: cancellation)
-        timer.lap("decode+accumulate")
+        let looks = options.referenceFramesFirst ? 2 : 1
+        let detector = WatermarkDetector(key: key, threshold: options.threshold, looks: looks)
+        var pass = try await decodeAndDetect(url, referenceFramesOnly: options.referenceFramesFirst, detector: detector,
+                                             progress: progress, cancellation: cancellation, timer: timer)
+        if pass.skippedFrames > 0 && !evidenceSuffices(pass) {
+            pass = try await decodeAndDetect(url, referenceFramesOnly: false, detector: detector,
+                                             progress: progress, cancellation: cancellation, timer: timer)
+        }
+        let (clip, whole, windowDetections) = (pass.clip, pass.whole, pass.windows)
         let defaultMark = VisibleMark(content: .text(VisibleMark.defaultText))
         async let visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: clip.samples)
-
-        let detector = WatermarkDetector(key: key, threshold: options.threshold)
-        let whole = detector.detect(clip.whole)
-        timer.lap("detect whole")
-        let windowDetections = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
-        timer.lap("detect windows")
-        try Task.checkCancellation()
 
         // The manifest's soft binding names the source even when the watermark is too weak to read.
         let embedded = await embeddedManifest
         timer.lap("manifest wait")
         let attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
-                                          mode: options.candidateMode)
+                                          mode: options.candidateMode, looks: looks)
         let (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)),
                                                     softBindingMarkId: Self.softBindingMarkId(embedded))
 
@@ -125,10 +127,46 @@ public struct Verifier: Sendable {
         video.complete = clip.completeness.isComplete
         video.incompleteness = clip.completeness.detail
         let report = VerificationReport(
-            file: url.path, video: video, manifest: manifest, watermark: watermarkSection(whole, frames: clip.whole), visibleWatermark: visible,
+            file: url.path, video: video, manifest: manifest, watermark: watermarkSection(whole, frames: clip.whole, referenceFramesOnly: pass.skippedFrames > 0, looks: looks), visibleWatermark: visible,
             trace: trace, analysisSeconds: timer.elapsed,
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples))
+    }
+
+    /// One look at the clip: its frames decoded and accumulated, the whole and every window detected.
+    struct Pass: Sendable {
+        var clip: DecodedClip
+        var whole: DetectionResult
+        var windows: [DetectionResult]
+        /// Video packets read but not decoded (non-reference frames skipped).
+        var skippedFrames: Int
+    }
+
+    func decodeAndDetect(_ url: URL, referenceFramesOnly: Bool, detector: WatermarkDetector, progress: ((Double) -> Void)?,
+                         cancellation: Cancellation?, timer: StageTimer) async throws -> Pass {
+        let reader: FrameReader
+        do { reader = try FrameReader(url: url, fastDecode: referenceFramesOnly) } catch let error as MediaError { throw error.asHallmarkError }
+        var decoding = ClipDecoding(options: options)
+        decoding.analyseEveryFrame = referenceFramesOnly
+        let clip = try decoding.run(reader, url: url, progress: progress, cancellation: cancellation)
+        timer.lap(referenceFramesOnly ? "decode reference frames" : "decode+accumulate")
+        let whole = detector.detect(clip.whole)
+        timer.lap("detect whole")
+        let windows = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
+        timer.lap("detect windows")
+        try Task.checkCancellation()
+        return Pass(clip: clip, whole: whole, windows: windows, skippedFrames: max(0, reader.videoPackets - reader.framesDecoded))
+    }
+
+    /// Whether the reference frames alone settle the verdict: the mark is read with a
+    /// false-positive probability a million times below the threshold, and no time window reads
+    /// another id (a splice of several copies gets every frame, window by window). Anything
+    /// weaker, and a clip without a mark, is analysed again with every frame.
+    func evidenceSuffices(_ pass: Pass) -> Bool {
+        guard pass.whole.detected, let id = pass.whole.markId, pass.whole.log10PValue <= log10(options.threshold) - 6 else {
+            return false
+        }
+        return pass.windows.allSatisfy { $0.markId == nil || $0.markId == id }
     }
 
     /// The mark id of the manifest's Hallmark soft binding (8 bytes, big-endian), if any.
@@ -191,7 +229,7 @@ public struct Verifier: Sendable {
                      trustAnchors: options.trustAnchorsDescription ?? (options.trustAnchorsPEM == nil ? "none configured" : "given by the caller"))
     }
 
-    func watermarkSection(_ result: DetectionResult, frames accumulator: AccumulatedFrames) -> VerificationReport.Watermark {
+    func watermarkSection(_ result: DetectionResult, frames accumulator: AccumulatedFrames, referenceFramesOnly: Bool, looks: Int) -> VerificationReport.Watermark {
         var note: String? = nil
         let pixels = Double(accumulator.width * accumulator.height) * Double(accumulator.decimation * accumulator.decimation)
         let evidence = pixels * Double(result.framesAnalyzed)
@@ -208,7 +246,8 @@ public struct Verifier: Sendable {
                      log10PValue: result.log10PValue, threshold: options.threshold, framesAnalyzed: result.framesAnalyzed,
                      syncScore: result.syncZ, hypothesesSearched: result.hypotheses, payloadCRCValid: result.crcValid,
                      payloadScore: result.payloadZ,
-                     relativeScale: result.relativeScale, rotationDegrees: result.rotationDegrees, note: note)
+                     relativeScale: result.relativeScale, rotationDegrees: result.rotationDegrees, note: note,
+                     referenceFramesOnly: referenceFramesOnly, looks: looks)
     }
 }
 

@@ -22,6 +22,9 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "Files analysed at once when given several files or a directory.")
     var jobs: Int = 2
 
+    @Flag(help: "Decode every frame at once (default: the reference frames first, every frame only when they do not settle the verdict).")
+    var allFrames = false
+
     func validate() throws {
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be between 0 and 1") }
         guard window > 0 else { throw ValidationError("--window must be positive") }
@@ -34,6 +37,7 @@ struct AnalysisOptions: ParsableArguments {
         options.command = CommandLine.arguments.joined(separator: " ")
         options.trustDevelopmentRoot = trustDevRoot
         options.candidateMode = candidates
+        options.referenceFramesFirst = !allFrames
         if let trustAnchors {
             let anchors = try ContentCredentials.trustAnchors(path: trustAnchors, home: global.resolvedHome)
             options.trustAnchorsPEM = anchors.pem

@@ -16,6 +16,10 @@ public final class FrameReader {
     private var timeBase: AVRational
 
     public var damagedPackets: Int { loop.damagedPackets }
+    /// Frames decoded so far, and video packets read: with `fastDecode`, the packets of
+    /// non-reference frames are read but not decoded, so the two differ.
+    public var framesDecoded: Int { loop.decodedFrames }
+    public var videoPackets: Int { loop.videoPackets }
     /// After the last frame: whether the whole stream was there (see `MediaCompleteness`).
     public var completeness: MediaCompleteness { loop.completeness }
     /// The container is an image format (PNG, JPEG, ...), not a video.

@@ -28,13 +28,18 @@ public struct WatermarkDetector: Sendable {
     public static let grid = WatermarkLayout.side * binsPerCell
     /// Declare "detected" at or below this false-positive probability.
     public var threshold: Double
+    private let log10Looks: Double
 
     private let layout: WatermarkLayout
     /// Matched filters already rendered (time windows reuse the whole clip's tiling).
     private let references = ReferenceCache()
 
-    public init(key: WatermarkKey, threshold: Double = 1e-9) {
+    /// - Parameter looks: how many times the caller analyses the same clip (e.g. reference frames
+    ///   first, then every frame): each p-value is multiplied by it, so that the procedure as a
+    ///   whole keeps its false-positive rate.
+    public init(key: WatermarkKey, threshold: Double = 1e-9, looks: Int = 1) {
         self.threshold = threshold
+        self.log10Looks = log10(Double(max(1, looks)))
         layout = WatermarkLayout(key: key)
     }
 
@@ -402,6 +407,7 @@ public struct WatermarkDetector: Sendable {
             let log10Fisher = Statistics.log10FisherCombined(log10SyncSearch, log10Payload)
             log10P = min(0, log10(2.0) + min(log10P, log10Fisher))
         }
+        log10P = min(0, log10P + log10Looks)
         let pValue = pow(10, log10P)
         let detected = pValue <= threshold
         var combined = [Float](repeating: 0, count: WatermarkLayout.codedBits)

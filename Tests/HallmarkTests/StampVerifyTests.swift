@@ -28,6 +28,29 @@ struct StampVerifyTests {
         #expect(report.trace.account == nil)
     }
 
+    /// Reference frames first (the default) and every frame reach the same verdict; a stamped
+    /// clip is settled by its reference frames, an unmarked one gets every frame decoded.
+    @Test(arguments: [("motion-540p.mp4", true), ("testsrc-720p.mp4", true), ("odd-718x404.mp4", false), ("dark-540p.mp4", false)])
+    func referenceFramesGiveTheFullVerdict(fixture: String, stamped: Bool) async throws {
+        let workspace = try TestSupport.Workspace()
+        let clip = stamped ? try workspace.stamp(TestSupport.fixture(fixture)).output : TestSupport.fixture(fixture)
+        var everyFrame = VerifyOptions()
+        everyFrame.referenceFramesFirst = false
+        let fast = try await workspace.verifier().verify(clip)
+        let full = try await Verifier(home: workspace.home, options: everyFrame).verify(clip)
+        #expect(fast.watermark.detected == full.watermark.detected, "\(fixture)")
+        #expect(fast.watermark.markId == full.watermark.markId)
+        #expect(fast.trace.account == full.trace.account)
+        #expect(fast.watermark.detected == stamped)
+        #expect(fast.watermark.referenceFramesOnly == stamped, "\(fixture)")
+        #expect(full.watermark.referenceFramesOnly == false && full.watermark.looks == 1 && fast.watermark.looks == 2)
+        if stamped {
+            #expect(fast.watermark.framesAnalyzed < full.watermark.framesAnalyzed, "\(fast.watermark.framesAnalyzed) vs \(full.watermark.framesAnalyzed)")
+        } else {
+            #expect(fast.watermark.framesAnalyzed == full.watermark.framesAnalyzed)
+        }
+    }
+
     @Test func outputKeepsGeometryTimingAndAudio() throws {
         let workspace = try TestSupport.Workspace()
         let input = TestSupport.fixture("motion-540p.mp4")
