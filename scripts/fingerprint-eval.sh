@@ -42,6 +42,7 @@ declare -a rows=(
     "letterbox9:16|-ss $start -t 3|-vf scale=540:-2,pad=540:960:(ow-iw)/2:(oh-ih)/2"
     "pillarbox|-ss $start -t 3|-vf scale=-2:480,pad=1280:480:(ow-iw)/2:0"
     "caption-box|-ss $start -t 3|-vf drawbox=x=iw*0.05:y=ih*0.72:w=iw*0.7:h=ih*0.14:color=white@0.85:t=fill,drawbox=x=iw*0.1:y=ih*0.76:w=iw*0.5:h=ih*0.05:color=black:t=fill"
+    "drawtext|-ss $start -t 3|-vf drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text=REPOSTED_BY_SOMEONE:fontsize=h/10:fontcolor=white:borderw=3:x=(w-tw)/2:y=h*0.8"
     "logo|-ss $start -t 3|LOGO"
     "excerpt1.5s@5.1|-ss 5.1 -t 1.5|-vf null"
     "repost(crf30+360p+crop0.9+bright)|-ss $start -t 3|-vf crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2,scale=-2:360,eq=brightness=0.1:contrast=1.2 -crf 30"

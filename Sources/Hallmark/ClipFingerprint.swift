@@ -7,11 +7,12 @@ import HallmarkMedia
 /// the decode they already do.
 public enum ClipFingerprint {
     /// Decodes `url` and fingerprints its frames.
-    public static func of(_ url: URL, cancellation: Cancellation? = nil) throws -> Fingerprint {
+    /// `suspect`: with the crop hypotheses (see `FingerprintBuilder.init(suspect:)`).
+    public static func of(_ url: URL, suspect: Bool = false, cancellation: Cancellation? = nil) throws -> Fingerprint {
         let reader: FrameReader
         do { reader = try FrameReader(url: url) } catch let error as MediaError { throw error.asHallmarkError }
         if reader.isStillImage { throw HallmarkError(.invalidInput, "\(url.path): is a still image, not a video") }
-        let builder = FingerprintBuilder()
+        let builder = FingerprintBuilder(suspect: suspect)
         do {
             while let frame = try reader.next() {
                 if cancellation?.isCancelled == true { throw HallmarkError(.cancelled, "interrupted") }

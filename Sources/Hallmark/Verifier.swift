@@ -96,6 +96,8 @@ public struct Verifier: Sendable {
         let defaultMark = VisibleMark(content: .text(VisibleMark.defaultText))
         async let visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: clip.samples)
 
+        let registry = self.registry
+        async let source = SourceSearch().report(clip.fingerprint, registry: registry)
         let detector = WatermarkDetector(key: key, threshold: options.threshold)
         let whole = detector.detect(clip.whole)
         timer.lap("detect whole")
@@ -126,7 +128,7 @@ public struct Verifier: Sendable {
         video.incompleteness = clip.completeness.detail
         let report = VerificationReport(
             file: url.path, video: video, manifest: manifest, watermark: watermarkSection(whole, frames: clip.whole), visibleWatermark: visible,
-            trace: trace, analysisSeconds: timer.elapsed,
+            trace: trace, source: await source, analysisSeconds: timer.elapsed,
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples))
     }

@@ -23,12 +23,13 @@ struct FingerprintCompareCommand: AsyncParsableCommand {
     func run() async throws {
         try reportingErrors {
             let reference = try ClipFingerprint.of(URL(fileURLWithPath: source))
-            let query = try ClipFingerprint.of(URL(fileURLWithPath: suspect))
+            let query = try ClipFingerprint.of(URL(fileURLWithPath: suspect), suspect: true)
             let model = FalseMatchModel.calibrated
             var object: [String: Any] = ["source": source, "suspect": suspect, "sourceSamples": reference.hashes.count, "suspectSamples": query.hashes.count]
             if let alignment = SequenceMatcher().align(query, with: reference) {
                 object["offsetSeconds"] = alignment.offsetSeconds
                 object["flipped"] = alignment.flipped
+                object["crop"] = alignment.crop
                 object["pairs"] = alignment.pairs
                 object["independentSamples"] = alignment.independentSamples
                 object["similarity"] = alignment.similarity
@@ -59,7 +60,7 @@ struct FingerprintNullCommand: AsyncParsableCommand {
 
     func run() async throws {
         try reportingErrors {
-            let prints = try clips.map { try ClipFingerprint.of(URL(fileURLWithPath: $0)) }
+            let prints = try clips.map { try ClipFingerprint.of(URL(fileURLWithPath: $0), suspect: true) }
             let lengthList = lengths.split(separator: ",").compactMap { Double($0) }
             let matcher = SequenceMatcher()
             var rows: [(Alignment, String)] = []
@@ -69,9 +70,9 @@ struct FingerprintNullCommand: AsyncParsableCommand {
                     guard count <= source.hashes.count else { continue }
                     var start = 0
                     while start + count <= source.hashes.count {
-                        let excerpt = Fingerprint(hashes: Array(source.hashes[start..<(start + count)]))
+                        let excerpt = source.excerpt(start..<(start + count))
                         for (k, reference) in prints.enumerated() where k != i {
-                            if let a = matcher.align(excerpt, with: reference) {
+                            if let a = matcher.align(excerpt, with: Fingerprint(hashes: reference.hashes)) {
                                 rows.append((a, "\(i)\t\(k)\t\(length)\t\(start)"))
                             }
                         }

@@ -6,9 +6,21 @@ public struct Fingerprint: Sendable, Equatable {
     public static let step = 0.125
 
     public var hashes: [PerceptualHash]
+    /// A suspect's hashes under each of `PerceptualHasher.cropHypotheses` (same times as
+    /// `hashes`); empty for a reference, which is stored and matched uncropped.
+    public var cropped: [[PerceptualHash]]
 
-    public init(hashes: [PerceptualHash]) {
+    public init(hashes: [PerceptualHash], cropped: [[PerceptualHash]] = []) {
         self.hashes = hashes
+        self.cropped = cropped
+    }
+
+    /// The suspect's hash sequences to try: uncropped first.
+    public var hypotheses: [[PerceptualHash]] { [hashes] + cropped }
+
+    /// Samples `range` of the sequence (every hypothesis).
+    public func excerpt(_ range: Range<Int>) -> Fingerprint {
+        Fingerprint(hashes: Array(hashes[range]), cropped: cropped.map { Array($0[range]) })
     }
 
     public var duration: Double { Double(hashes.count) * Self.step }
@@ -41,6 +53,7 @@ public struct Fingerprint: Sendable, Equatable {
             i += 9
         }
         self.hashes = hashes
+        self.cropped = []
     }
 }
 
@@ -50,11 +63,17 @@ public struct Fingerprint: Sendable, Equatable {
 public final class FingerprintBuilder {
     private let hasher = PerceptualHasher()
     private var hashes: [PerceptualHash] = []
+    private var cropped: [[PerceptualHash]]
+    private let crops: [Double]
     private var start: Double?
     /// Bounds the fingerprint of a very long input (a day at eight samples a second).
     public static let maximumSamples = 8 * 86_400
 
-    public init() {}
+    /// `suspect`: also hash every crop hypothesis (what verify needs; a stamp does not).
+    public init(suspect: Bool = false) {
+        crops = [1] + (suspect ? PerceptualHasher.cropHypotheses : [])
+        cropped = Array(repeating: [], count: crops.count - 1)
+    }
 
     /// Whether the frame shown at `time` is due to be sampled (call `add` with it if so).
     public func wants(time: Double) -> Bool {
@@ -67,13 +86,14 @@ public final class FingerprintBuilder {
     public func add(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, time: Double) {
         guard time.isFinite, wants(time: time) else { return }
         if start == nil { start = time }
-        let hash = hasher.hash(luma: luma, stride: stride, width: width, height: height)
+        let all = hasher.hashes(luma: luma, stride: stride, width: width, height: height, crops: crops)
         // A gap in the timestamps (dropped frames): the frame stands for every sample it covers.
         while wants(time: time) && hashes.count < Self.maximumSamples {
-            hashes.append(hash)
+            hashes.append(all[0])
+            for k in cropped.indices { cropped[k].append(all[k + 1]) }
             if hashes.count == 1 { break }
         }
     }
 
-    public func finish() -> Fingerprint { Fingerprint(hashes: hashes) }
+    public func finish() -> Fingerprint { Fingerprint(hashes: hashes, cropped: cropped) }
 }

@@ -6,7 +6,7 @@ import Darwin
 
 /// One frame's 64-bit perceptual hash: the signs of 64 low-frequency DCT coefficients of a 32x32
 /// area-averaged thumbnail of the frame's luma, after flat borders (letterbox, pillarbox, pad) are
-/// trimmed and the central 90 % is kept.
+/// trimmed and the central 70 % is kept (`PerceptualHasher.central`).
 ///
 /// Why this works against the transformations a copy goes through:
 /// - re-encoding and rescaling change fine detail, not the lowest spatial frequencies;
@@ -14,7 +14,9 @@ import Darwin
 ///   coefficient unchanged (the DC term is not used); gamma is monotone and moves them little;
 /// - a horizontal flip multiplies the coefficient of horizontal frequency u by (-1)^u, so the
 ///   flipped frame's hash is `hash ^ flipMask` exactly: matching tries both, no second hash;
-/// - a text or logo overlay covers a small part of the frame and moves few low-frequency signs.
+/// - a text or logo overlay covers a small part of the frame and moves few low-frequency signs;
+/// - a centred crop keeping a fraction c of each side: a suspect is also hashed over the central
+///   0.7 / c of its picture for c in `cropHypotheses`, which is the source's central 70 % again.
 ///
 /// Bit i is the sign of coefficient `coefficients[i]` = (u, v), taken in order of increasing
 /// u + v (then v), DC excluded: all 65 pairs with u + v <= 10 but the last.
@@ -57,8 +59,10 @@ public final class PerceptualHasher {
     static let grid = 128
     /// Side of the thumbnail the DCT is taken of.
     static let side = 32
-    /// Fraction of each side of the trimmed picture kept, centred.
-    static let central = 0.9
+    /// Fraction of each side of the trimmed picture hashed, centred.
+    public static let central = 0.7
+    /// Centred crops (fraction of each side kept) a suspect is also hashed for.
+    public static let cropHypotheses = [0.84, 0.7]
     /// A grid row or column whose values span at most this many luma levels is flat (a border).
     static let flatSpan: Float = 6
     /// At most this fraction of each side is trimmed as border.
@@ -85,11 +89,21 @@ public final class PerceptualHasher {
 
     /// The hash of a luma plane (`stride` bytes between rows).
     public func hash(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int) -> PerceptualHash {
-        guard width >= 8, height >= 8 else { return PerceptualHash(bits: 0, informative: false) }
+        hashes(luma: luma, stride: stride, width: width, height: height, crops: [1])[0]
+    }
+
+    /// The hash of the picture as if it were a centred crop keeping `crops[i]` of each side of
+    /// its source, for each i (1: not cropped). One pass over the pixels for all of them.
+    public func hashes(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, crops: [Double]) -> [PerceptualHash] {
+        guard width >= 8, height >= 8 else { return crops.map { _ in PerceptualHash(bits: 0, informative: false) } }
         let grid = averageIntoGrid(luma: luma, stride: stride, width: width, height: height)
         let box = trimmedBox(grid.values, columns: grid.columns, rows: grid.rows)
-        let thumbnail = resample(grid.values, columns: grid.columns, box: box)
-        return signs(of: thumbnail)
+        return crops.map { crop in
+            let fraction = min(1, Self.central / crop), margin = (1 - fraction) / 2
+            let w = box.x1 - box.x0, h = box.y1 - box.y0
+            let region = (box.x0 + margin * w, box.y0 + margin * h, box.x1 - margin * w, box.y1 - margin * h)
+            return signs(of: resample(grid.values, columns: grid.columns, box: region))
+        }
     }
 
     /// The frame averaged into at most `grid` x `grid` cells (fewer for a small frame).
@@ -121,7 +135,7 @@ public final class PerceptualHasher {
         return (values, columns, rows)
     }
 
-    /// The picture inside flat borders, as a fractional box in grid cells, reduced to its centre.
+    /// The picture inside flat borders, in grid cells.
     func trimmedBox(_ values: [Float], columns: Int, rows: Int) -> (x0: Double, y0: Double, x1: Double, y1: Double) {
         func flatRow(_ r: Int, _ c0: Int, _ c1: Int) -> Bool {
             var low = Float.greatestFiniteMagnitude, high = -Float.greatestFiniteMagnitude
@@ -143,9 +157,7 @@ public final class PerceptualHasher {
         // A wholly flat frame trims nothing (it is uninformative anyway).
         if top == maxRows && rows - bottom == maxRows { top = 0; bottom = rows }
         if left == maxColumns && columns - right == maxColumns { left = 0; right = columns }
-        let margin = (1 - Self.central) / 2
-        let w = Double(right - left), h = Double(bottom - top)
-        return (Double(left) + margin * w, Double(top) + margin * h, Double(right) - margin * w, Double(bottom) - margin * h)
+        return (Double(left), Double(top), Double(right), Double(bottom))
     }
 
     /// Area-average resampling of the grid box to `side` x `side`.
