@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkFingerprint
+import HallmarkMedia
 import HallmarkRegistry
 
 extension VerificationReport {
@@ -46,7 +47,12 @@ extension VerificationReport {
 extension SourceSearch {
     /// The report section for `suspect` searched in `registry`.
     public func report(_ suspect: Fingerprint, registry: (any MarkRegistry)?) -> VerificationReport.Source {
-        guard let registry else { return .unavailable("no registry: nothing to search") }
+        findings(suspect, registry: registry).section
+    }
+
+    /// The report section, and the best match's frames beside the suspect's for the HTML report.
+    func findings(_ suspect: Fingerprint, registry: (any MarkRegistry)?) -> (section: VerificationReport.Source, frames: [VerificationDetails.FramePair]) {
+        guard let registry else { return (.unavailable("no registry: nothing to search"), []) }
         do {
             let outcome = try search(suspect, in: registry)
             let matches = try outcome.matches.map { try Self.match($0, registry: registry) }
@@ -54,9 +60,31 @@ extension SourceSearch {
             var note: String? = nil
             if outcome.indexSize == 0 { note = "the registry holds no fingerprints (stamps before this version: `hallmark registry backfill`)" }
             else if suspect.hashes.allSatisfy({ !$0.informative }) { note = "the clip's frames are too flat to fingerprint" }
-            return .init(matches: matches, nearMiss: nearMiss, indexSize: outcome.indexSize, threshold: threshold, note: note)
+            let section = VerificationReport.Source(matches: matches, nearMiss: nearMiss, indexSize: outcome.indexSize, threshold: threshold, note: note)
+            return (section, outcome.matches.first.map { Self.framePairs(suspect, $0) } ?? [])
         } catch {
-            return .unavailable("search failed: \(error)")
+            return (.unavailable("search failed: \(error)"), [])
+        }
+    }
+
+    /// Up to four of the suspect's thumbnails, each with the source's nearest in aligned time.
+    static func framePairs(_ suspect: Fingerprint, _ match: Candidate) -> [VerificationDetails.FramePair] {
+        let offset = match.alignment.offset
+        let usable = suspect.thumbnails.compactMap { mine -> (FrameThumbnail, FrameThumbnail)? in
+            guard let theirs = match.reference.thumbnail(near: mine.sample + offset),
+                  abs(theirs.sample - (mine.sample + offset)) <= Fingerprint.thumbnailEvery / 2 else { return nil }
+            return (mine, theirs)
+        }
+        guard !usable.isEmpty else { return [] }
+        let count = min(4, usable.count)
+        let picks = Array(Set((0..<count).map { $0 * (usable.count - 1) / max(1, count - 1) })).sorted()
+        return picks.compactMap { index in
+            let (mine, theirs) = usable[index]
+            guard let a = try? ImageEncoder.png(gray: mine.pixels, width: mine.width, height: mine.height),
+                  let b = try? ImageEncoder.png(gray: theirs.pixels, width: theirs.width, height: theirs.height) else { return nil }
+            return .init(suspectTime: Double(mine.sample) * Fingerprint.step, sourceTime: Double(theirs.sample) * Fingerprint.step,
+                         suspect: .init(time: Double(mine.sample) * Fingerprint.step, png: a, width: mine.width, height: mine.height),
+                         source: .init(time: Double(theirs.sample) * Fingerprint.step, png: b, width: theirs.width, height: theirs.height))
         }
     }
 
@@ -96,10 +124,13 @@ extension VerificationReport.Source {
         VerificationReport.probability(match.falseMatchProbability, log10: match.log10FalseMatchProbability)
     }
 
-    /// JSON of this section alone (what `hallmark search` prints).
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    /// JSON of this section alone (what `hallmark search` prints), absent values as null.
+    public func json(file: String? = nil) -> String {
+        guard let data = try? JSONEncoder().encode(self),
+              var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return "{}" }
+        for key in ["nearMiss", "note"] where object[key] == nil { object[key] = NSNull() }
+        if let file { object["file"] = file }
+        let out = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return out.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -51,6 +51,8 @@ public struct SourceSearch: Sendable {
         public var sourceId: String
         public var alignment: Alignment
         public var log10FalseMatch: Double
+        /// The source's fingerprint as stored (its thumbnails, for reports).
+        public var reference: Fingerprint
     }
 
     public struct Outcome: Sendable {
@@ -76,7 +78,7 @@ public struct SourceSearch: Sendable {
             guard let reference = Fingerprint(encoded: [UInt8](row.samples)),
                   let alignment = SequenceMatcher().align(suspect, with: reference) else { continue }
             scored.append(Candidate(fingerprintId: row.fingerprintId, sourceId: row.sourceId, alignment: alignment,
-                                    log10FalseMatch: model.log10FalseMatch(alignment, references: size)))
+                                    log10FalseMatch: model.log10FalseMatch(alignment, references: size), reference: reference))
         }
         scored.sort { ($0.log10FalseMatch, -$0.alignment.similarity) < ($1.log10FalseMatch, -$1.alignment.similarity) }
         let limit = log10(threshold)

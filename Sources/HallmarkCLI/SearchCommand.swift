@@ -22,7 +22,7 @@ struct SearchCommand: AsyncParsableCommand {
             let fingerprint = try ClipFingerprint.of(URL(fileURLWithPath: input), suspect: true, cancellation: Terminal.cancelOnInterrupt())
             let section = SourceSearch().report(fingerprint, registry: registry)
             if format == .json {
-                print(section.json())
+                print(section.json(file: input))
             } else {
                 print("file: \(input)")
                 print(section.textLines().joined(separator: "\n"))

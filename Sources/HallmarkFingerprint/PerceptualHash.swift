@@ -95,15 +95,28 @@ public final class PerceptualHasher {
     /// The hash of the picture as if it were a centred crop keeping `crops[i]` of each side of
     /// its source, for each i (1: not cropped). One pass over the pixels for all of them.
     public func hashes(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, crops: [Double]) -> [PerceptualHash] {
-        guard width >= 8, height >= 8 else { return crops.map { _ in PerceptualHash(bits: 0, informative: false) } }
+        analyse(luma: luma, stride: stride, width: width, height: height, crops: crops, thumbnailWidth: nil).hashes
+    }
+
+    /// `hashes`, and with `thumbnailWidth` a small grey picture of the whole frame (borders
+    /// included) that wide with the frame's aspect ratio, for reports; one pass over the pixels.
+    public func analyse(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, crops: [Double],
+                        thumbnailWidth: Int?) -> (hashes: [PerceptualHash], thumbnail: FrameThumbnail?) {
+        guard width >= 8, height >= 8 else { return (crops.map { _ in PerceptualHash(bits: 0, informative: false) }, nil) }
         let grid = averageIntoGrid(luma: luma, stride: stride, width: width, height: height)
+        var thumbnail: FrameThumbnail? = nil
+        if let thumbnailWidth {
+            let h = max(2, min(255, Int((Double(thumbnailWidth) * Double(height) / Double(width)).rounded())))
+            let values = resample(grid.values, columns: grid.columns, box: (0, 0, Double(grid.columns), Double(grid.rows)), width: thumbnailWidth, height: h)
+            thumbnail = FrameThumbnail(width: thumbnailWidth, height: h, pixels: values.map { UInt8(max(0, min(255, $0.rounded()))) })
+        }
         let box = trimmedBox(grid.values, columns: grid.columns, rows: grid.rows)
-        return crops.map { crop in
+        return (crops.map { crop in
             let fraction = min(1, Self.central / crop), margin = (1 - fraction) / 2
             let w = box.x1 - box.x0, h = box.y1 - box.y0
             let region = (box.x0 + margin * w, box.y0 + margin * h, box.x1 - margin * w, box.y1 - margin * h)
             return signs(of: resample(grid.values, columns: grid.columns, box: region))
-        }
+        }, thumbnail)
     }
 
     /// The frame averaged into at most `grid` x `grid` cells (fewer for a small frame).
@@ -161,23 +174,23 @@ public final class PerceptualHasher {
     }
 
     /// Area-average resampling of the grid box to `side` x `side`.
-    private func resample(_ values: [Float], columns: Int, box: (x0: Double, y0: Double, x1: Double, y1: Double)) -> [Float] {
-        let side = Self.side
-        let wx = Self.areaWeights(from: box.x0, to: box.x1, cells: side)
-        let wy = Self.areaWeights(from: box.y0, to: box.y1, cells: side)
-        // Rows first: side x columns, then columns.
-        var partial = [Float](repeating: 0, count: side * columns)
+    private func resample(_ values: [Float], columns: Int, box: (x0: Double, y0: Double, x1: Double, y1: Double),
+                          width: Int = side, height: Int = side) -> [Float] {
+        let wx = Self.areaWeights(from: box.x0, to: box.x1, cells: width)
+        let wy = Self.areaWeights(from: box.y0, to: box.y1, cells: height)
+        // Rows first: height x columns, then columns.
+        var partial = [Float](repeating: 0, count: height * columns)
         for (j, weights) in wy.enumerated() {
             for (r, weight) in weights {
                 for c in 0..<columns { partial[j * columns + c] += weight * values[r * columns + c] }
             }
         }
-        var out = [Float](repeating: 0, count: side * side)
-        for j in 0..<side {
+        var out = [Float](repeating: 0, count: width * height)
+        for j in 0..<height {
             for (i, weights) in wx.enumerated() {
                 var total: Float = 0
                 for (c, weight) in weights { total += weight * partial[j * columns + c] }
-                out[j * side + i] = total
+                out[j * width + i] = total
             }
         }
         return out

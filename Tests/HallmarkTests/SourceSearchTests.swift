@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Hallmark
 import HallmarkFingerprint
-import HallmarkRegistry
+@testable import HallmarkRegistry
 
 /// Reverse search end to end on the project's fixtures: a stamp stores its source's fingerprint,
 /// and transformed copies (made with the ffmpeg CLI, as a third party would) are found with the
@@ -112,5 +112,38 @@ struct SourceSearchTests {
         // An unrelated clip: an empty list, not a weak match.
         let unrelated = try await setup.workspace.verifier().verify(TestSupport.fixture("bars-720p.mp4"))
         #expect(unrelated.source.matches.isEmpty)
+    }
+}
+
+/// `hallmark search` and `hallmark registry backfill` as a user runs them.
+@Suite(.serialized, .tags(.endToEnd), .enabled(if: TestSupport.hasFFmpegCLI, "needs the ffmpeg CLI to make transformed copies"))
+struct SearchCommandTests {
+    @Test func searchPrintsTheSourceBlockAndBackfillRestoresAMissingFingerprint() throws {
+        let workspace = try TestSupport.Workspace()
+        let stamped = try workspace.stamp(TestSupport.fixture("motion-540p.mp4"), account: "acct-cli", name: "cli.mp4")
+        let copy = workspace.directory.appendingPathComponent("copy.mp4")
+        try #require(try TestSupport.ffmpeg(["-ss", "1", "-t", "2", "-i", stamped.output.path, "-vf", "scale=-2:360", "-c:v", "libx264",
+                                             "-preset", "veryfast", "-crf", "30", copy.path]) == 0)
+        func search() throws -> [String: Any] {
+            let run = try TestSupport.runHallmark(["search", copy.path, "--format", "json"], home: workspace.directory)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let found = try search()
+        let match = try #require((found["matches"] as? [[String: Any]])?.first)
+        #expect(match["accounts"] as? [String] == ["acct-cli"])
+        #expect(match["markIds"] as? [String] == [stamped.markIdHex])
+        #expect(abs((match["offsetSeconds"] as? Double ?? -1) - 1) <= 0.1)
+
+        // A registry from before fingerprints: nothing found until backfill is given the file.
+        let registry = try #require(workspace.stamper.registry as? SQLiteRegistry)
+        try registry.withConnection { try $0.execute("DELETE FROM fingerprint_keys; DELETE FROM fingerprints") }
+        #expect((try search()["matches"] as? [Any])?.isEmpty == true)
+        let backfill = try TestSupport.runHallmark(["registry", "backfill", stamped.output.path], home: workspace.directory)
+        #expect(backfill.status == 0, "\(backfill.stderr)")
+        #expect(backfill.stdout.contains("fingerprinted"))
+        #expect((try search()["matches"] as? [[String: Any]])?.first?["sourceId"] as? String == stamped.record.sourceId)
+        let unknown = try TestSupport.runHallmark(["registry", "backfill", TestSupport.fixture("bars-720p.mp4").path], home: workspace.directory)
+        #expect(unknown.stdout.contains("no record matches"))
     }
 }
