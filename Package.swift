@@ -8,6 +8,7 @@ import PackageDescription
 //   HallmarkCrypto                            Swift wrappers around them (I/O lives here)
 //   HallmarkC2PA                              C2PA manifests: CBOR, JUMBF, BMFF boxes, COSE
 //   HallmarkSignal                            pure watermark mathematics: no C, no I/O
+//   HallmarkFingerprint                       pure content fingerprint (reverse search): no C, no I/O
 //   Hallmark                                  the library product: Stamper, Verifier, reports
 //   HallmarkCLI, hallmark                     the command line on top
 let package = Package(
@@ -33,13 +34,14 @@ let package = Package(
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "HallmarkSignal"),
+        .target(name: "HallmarkFingerprint"),
         .target(name: "HallmarkMedia", dependencies: ["CFFmpeg"]),
         .target(name: "HallmarkRegistry", dependencies: ["CSQLite", "CPostgres"]),
         .target(name: "HallmarkCrypto", dependencies: ["COpenSSL"]),
         .target(name: "HallmarkC2PA", dependencies: ["HallmarkCrypto"]),
         .target(
             name: "Hallmark",
-            dependencies: ["HallmarkSignal", "HallmarkMedia", "HallmarkRegistry", "HallmarkCrypto", "HallmarkC2PA"]
+            dependencies: ["HallmarkSignal", "HallmarkFingerprint", "HallmarkMedia", "HallmarkRegistry", "HallmarkCrypto", "HallmarkC2PA"]
         ),
         .target(
             name: "HallmarkCLI",
@@ -48,6 +50,7 @@ let package = Package(
         .executableTarget(name: "hallmark", dependencies: ["HallmarkCLI"]),
 
         .testTarget(name: "HallmarkSignalTests", dependencies: ["HallmarkSignal"]),
+        .testTarget(name: "HallmarkFingerprintTests", dependencies: ["HallmarkFingerprint"]),
         .testTarget(name: "HallmarkRegistryTests", dependencies: ["HallmarkRegistry"]),
         .testTarget(name: "HallmarkC2PATests", dependencies: ["HallmarkC2PA", "HallmarkCrypto"], exclude: ["interop"]),
         .testTarget(name: "HallmarkTests", dependencies: ["Hallmark", "HallmarkCLI"]),

@@ -1,4 +1,5 @@
 import Foundation
+import HallmarkFingerprint
 import HallmarkMedia
 import HallmarkSignal
 
@@ -16,6 +17,8 @@ struct DecodedClip: Sendable {
     var windows: [Window]
     var samples: [VisibleMarkDetector.Sample]
     var completeness: MediaCompleteness
+    /// The content fingerprint, with the crop hypotheses of a suspect.
+    var fingerprint: Fingerprint
 
     /// Every window summed: the whole clip.
     var whole: AccumulatedFrames {
@@ -60,10 +63,12 @@ struct ClipDecoding {
         var nextSampleTime = 0.0
         var index = 0
         var lastProgress = Date.distantPast
+        let fingerprint = FingerprintBuilder(suspect: true)
         do {
             while let frame = try reader.next() {
                 if Task.isCancelled || cancellation?.isCancelled == true { throw HallmarkError(.cancelled, "interrupted") }
                 defer { index += 1 }
+                fingerprint.add(frame)
                 let time = frame.time.isFinite ? min(max(frame.time, 0), Self.latestTime) : 0
                 if index % step == 0 {
                     let slot = Int((time / windowSeconds).rounded(.down))
@@ -109,6 +114,6 @@ struct ClipDecoding {
             summaries.append(.init(start: window.start, end: window.end, frames: window.accumulator.snapshot()))
         }
         return DecodedClip(info: info, windows: summaries,
-                           samples: samples, completeness: reader.completeness)
+                           samples: samples, completeness: reader.completeness, fingerprint: fingerprint.finish())
     }
 }

@@ -125,6 +125,36 @@ public enum HTMLReport {
             """
     }
 
+    /// The reverse-search matches, and the best one's frames beside the suspect's in aligned time.
+    static func sourceHTML(_ source: VerificationReport.Source, frames: [VerificationDetails.FramePair]) -> String {
+        func probability(_ m: VerificationReport.Source.Match) -> String { escape(VerificationReport.Source.text(m)) }
+        var html = ""
+        if source.matches.isEmpty {
+            html += "<p>No match among \(source.indexSize) fingerprinted source clip(s).\(source.note.map { " " + escape($0) } ?? "")</p>"
+        } else {
+            html += "<table class=\"accused\"><tr><th>Source</th><th>Accounts</th><th>Offset</th><th>Matched</th><th>Similarity</th><th>False-match probability</th></tr>"
+            for m in source.matches {
+                html += "<tr><td>\(escape(String(m.sourceId.prefix(16))))\(m.clipLabel.map { " “" + escape($0) + "”" } ?? "")</td><td>\(escape(m.accounts.joined(separator: ", ")))</td>"
+                    + String(format: "<td>%.2f s</td><td>%.1f s</td><td>%.3f</td>", m.offsetSeconds, m.durationMatched, m.similarity)
+                    + "<td>\(probability(m))\(m.mirrored ? " (mirrored)" : "")</td></tr>"
+            }
+            html += "</table>"
+        }
+        if let miss = source.nearMiss {
+            html += "<p class=\"note\">Best near-miss, <b>not</b> a match: \(escape(String(miss.sourceId.prefix(16)))), similarity \(String(format: "%.3f", miss.similarity)), false-match probability \(probability(miss)).</p>"
+        }
+        if !frames.isEmpty {
+            html += "<p>Suspect (left) and matched source (right) at the aligned times:</p>"
+            for pair in frames {
+                func img(_ t: VerificationDetails.Thumbnail, _ label: String) -> String {
+                    "<figure><img alt=\"\(label)\" width=\"\(t.width * 2)\" height=\"\(t.height * 2)\" style=\"image-rendering:pixelated\" src=\"data:image/png;base64,\(t.png.base64EncodedString())\"><figcaption>\(label)</figcaption></figure>"
+                }
+                html += "<div>" + img(pair.suspect, String(format: "suspect %.1f s", pair.suspectTime)) + img(pair.source, String(format: "source %.1f s", pair.sourceTime)) + "</div>"
+            }
+        }
+        return html
+    }
+
     public static func render(_ details: VerificationDetails) -> String {
         let r = details.report
         let facts: [(String, String)] = [
@@ -162,6 +192,7 @@ public enum HTMLReport {
         let thumbnails = details.thumbnails.map {
             "<figure><img alt=\"frame at \(String(format: "%.1f", $0.time)) s\" width=\"\($0.width)\" height=\"\($0.height)\" src=\"data:image/png;base64,\($0.png.base64EncodedString())\"><figcaption>\(String(format: "%.1f", $0.time)) s</figcaption></figure>"
         }.joined()
+        let sourceSection = sourceHTML(r.source, frames: details.sourceFrames)
         let colour = r.trace.account != nil || r.trace.accounts.count > 1 ? "#e6f4ea" : (r.watermark.detected ? "#fef7e0" : "#f1f3f4")
         return """
             <!doctype html>
@@ -187,6 +218,7 @@ public enum HTMLReport {
             <h2>Accounts named</h2>\(accusedTable(r))
             <h2>Attribution timeline</h2>\(timeline(r))
             <h2>Frames</h2>\(thumbnails.isEmpty ? "<p>No thumbnails.</p>" : thumbnails)
+            <h2>Source (reverse search by content)</h2>\(sourceSection)
             <h2>Visible watermark</h2>\(visible)
             <h2>Content Credentials (C2PA)</h2>\(manifest)
             <h2>How this report was made</h2>

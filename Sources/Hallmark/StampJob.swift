@@ -1,5 +1,6 @@
 import Foundation
 import HallmarkC2PA
+import HallmarkFingerprint
 import HallmarkMedia
 import HallmarkSignal
 
@@ -15,6 +16,8 @@ final class StampJob {
     let output: AtomicOutput
     /// Where the encode goes: `output` itself, or a scratch file when a manifest is embedded after.
     let encoded: AtomicOutput
+    /// The content fingerprint of the frames as they are marked (for reverse search).
+    let fingerprint = FingerprintBuilder()
 
     init(request: StampRequest, account: String, markId: UInt64, identity: SigningIdentity?,
          output: AtomicOutput, encoded: AtomicOutput) {
@@ -28,7 +31,7 @@ final class StampJob {
 
     /// The visible mark's filter and the invisible mark's per-frame embedding for frames of this size.
     func marking(key: WatermarkKey, width: Int, height: Int) -> Marking {
-        Marking(filter: request.visibleMark.filter(width: width, height: height),
+        Marking(filter: request.visibleMark.filter(width: width, height: height), fingerprint: fingerprint,
                 embedder: WatermarkEmbedder(key: key, markId: markId, width: width, height: height, strength: request.strength))
     }
 }
@@ -38,18 +41,22 @@ final class StampJob {
 final class Marking {
     let filter: String
     private let embedder: WatermarkEmbedder
+    private let fingerprint: FingerprintBuilder
     private let started = Date()
     private var embedSeconds = 0.0
 
-    init(filter: String, embedder: WatermarkEmbedder) {
+    init(filter: String, fingerprint: FingerprintBuilder, embedder: WatermarkEmbedder) {
         self.filter = filter
+        self.fingerprint = fingerprint
         self.embedder = embedder
     }
 
-    /// Embeds the invisible mark in `frame` (frames keep the input's size: the filters only draw on them).
+    /// Embeds the invisible mark in `frame` (frames keep the input's size: the filters only draw
+    /// on them), after sampling it for the fingerprint when one is due.
     func embed(_ frame: VideoFrame) throws {
         guard frame.width == embedder.width, frame.height == embedder.height else { return }
         let embedStarted = Date()
+        fingerprint.add(frame)
         try frame.withMutableLuma { embedder.embed(luma: $0, stride: $1) }
         embedSeconds += Date().timeIntervalSince(embedStarted)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HallmarkC2PA
 import HallmarkCrypto
+import HallmarkFingerprint
 import HallmarkMedia
 import HallmarkRegistry
 import HallmarkSignal
@@ -164,7 +165,10 @@ public final class Stamper: Sendable {
                                 delivery: .pending, outputPath: output.destination.path,
                                 pendingOwner: Deliveries.owner(temporary: output.temporary),
                                 sourceId: request.sourceId ?? inputHash)
-        try deliver(output, record: record)
+        // The source's fingerprint goes in with the record (the first copy of a source stores it).
+        let fingerprint = job.fingerprint.finish()
+        let stored = record.sourceId.flatMap { fingerprint.hashes.isEmpty ? nil : SourceSearch.stored(fingerprint, sourceId: $0) }
+        try deliver(output, record: record, fingerprint: stored)
         return StampResult(markId: job.markId, record: record, output: output.destination,
                            framesEncoded: framesEncoded, warnings: warnings, manifest: manifest)
     }
@@ -206,9 +210,9 @@ public final class Stamper: Sendable {
     /// delivered. If the registry cannot be written, nothing is renamed and an existing file at
     /// the destination stays as it was; a process killed in between leaves a pending record that
     /// `Deliveries.reconcile` settles, never an output without its record.
-    private func deliver(_ output: AtomicOutput, record: MarkRecord) throws {
+    private func deliver(_ output: AtomicOutput, record: MarkRecord, fingerprint: StoredFingerprint?) throws {
         do {
-            try registry.insert(record)
+            try registry.insert(record, fingerprint: fingerprint)
         } catch {
             throw HallmarkError(.cannotWrite, "registry: \(error); nothing was written to \(output.destination.path)")
         }

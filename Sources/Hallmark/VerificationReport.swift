@@ -152,6 +152,7 @@ public struct VerificationReport: Sendable, Codable {
     public var watermark: Watermark
     public var visibleWatermark: VisibleWatermark
     public var trace: Trace
+    public var source: Source
     public var analysisSeconds: Double
     public var tool: Tool
 }
@@ -184,6 +185,7 @@ extension VerificationReport {
             object["trace"] = trace
         }
         ensure("visibleWatermark", ["text", "note"])
+        ensure("source", ["nearMiss", "note"])
         ensure("manifest", ["validationState", "activeManifest", "signer", "signedAt", "softBindingMatchesWatermark", "source", "error"])
         let options: JSONSerialization.WritingOptions = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return json }
@@ -270,6 +272,7 @@ extension VerificationReport {
         if let set = trace.candidateSet {
             lines.append("  candidates: \(set.size) issued mark(s), \(set.kind == "source" ? "the copies of the clip's source" : "the whole registry") (\(set.reason))")
         }
+        lines.append(contentsOf: source.textLines())
         if trace.windows.count > 1 {
             lines.append("per window:")
             for window in trace.windows {

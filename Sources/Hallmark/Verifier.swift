@@ -105,6 +105,9 @@ public struct Verifier: Sendable {
         let defaultMark = VisibleMark(content: .text(VisibleMark.defaultText))
         async let visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: clip.samples)
 
+        let registry = self.registry
+        async let source = SourceSearch().findings(clip.fingerprint, registry: registry)
+
         // The manifest's soft binding names the source even when the watermark is too weak to read.
         let embedded = await embeddedManifest
         timer.lap("manifest wait")
@@ -122,15 +125,16 @@ public struct Verifier: Sendable {
         progress?(1)
         timer.lap("attribution+visible")
         let manifest = manifestSection(embedded: embedded, record: record, markId: whole.markId, url: url, validator: validator)
+        let (sourceSection, sourceFrames) = await source
         timer.report()
         var video = clip.info
         video.complete = clip.completeness.isComplete
         video.incompleteness = clip.completeness.detail
         let report = VerificationReport(
             file: url.path, video: video, manifest: manifest, watermark: watermarkSection(whole, frames: clip.whole, referenceFramesOnly: pass.skippedFrames > 0, looks: looks), visibleWatermark: visible,
-            trace: trace, analysisSeconds: timer.elapsed,
+            trace: trace, source: sourceSection, analysisSeconds: timer.elapsed,
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
-        return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples))
+        return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples), sourceFrames: sourceFrames)
     }
 
     /// One look at the clip: its frames decoded and accumulated, the whole and every window detected.
@@ -260,9 +264,19 @@ public struct VerificationDetails: Sendable {
         public var height: Int
     }
 
+    /// A suspect's frame beside the matched source's frame at the aligned time.
+    public struct FramePair: Sendable {
+        public var suspectTime: Double
+        public var sourceTime: Double
+        public var suspect: Thumbnail
+        public var source: Thumbnail
+    }
+
     public var report: VerificationReport
     public var detection: DetectionResult
     public var thumbnails: [Thumbnail]
+    /// The best source match's frames beside the suspect's (empty when nothing matched).
+    public var sourceFrames: [FramePair] = []
 }
 
 public enum HallmarkVersion {

@@ -8,7 +8,7 @@ struct BenchGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: `bench CLIP` times stamp and verify against FFmpeg; `bench codebook` times informed detection.",
-        subcommands: [BenchCommand.self, CodebookBenchCommand.self],
+        subcommands: [BenchCommand.self, CodebookBenchCommand.self, SearchBenchCommand.self],
         defaultSubcommand: BenchCommand.self)
 }
 

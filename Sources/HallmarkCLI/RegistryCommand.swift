@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import Hallmark
+import HallmarkCrypto
 import HallmarkRegistry
 
 struct RegistryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
         abstract: "Inspect the mark registry.",
-        subcommands: [List.self, Export.self])
+        subcommands: [List.self, Export.self, Backfill.self])
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
 
@@ -87,6 +88,40 @@ struct RegistryCommand: ParsableCommand {
                 let destination = try AtomicOutput(destination: URL(fileURLWithPath: output))
                 try destination.write(Data(text.utf8))
                 try destination.commit()
+            }
+        }
+    }
+
+    struct Backfill: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fingerprint clips stamped before reverse search existed, given their files.",
+            discussion: "Each FILE is matched to its records by SHA-256 (a stamped output, or the input it was stamped from); its source gets the file's fingerprint unless it has one. One line per file.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Stamped outputs or the inputs they were stamped from.") var files: [String]
+
+        func run() throws {
+            try reportingErrors {
+                let registry = try RegistryCommand.open(global)
+                let records = try registry.records(account: nil)
+                var failed = false
+                for file in files {
+                    let url = URL(fileURLWithPath: file)
+                    guard let hash = try? SHA256Hasher.hashFile(at: url).hexString else {
+                        Terminal.error("\(file): cannot read"); failed = true; continue
+                    }
+                    let sources = Set(records.filter { $0.outputSHA256 == hash || $0.inputSHA256 == hash || $0.sourceId == hash }.compactMap(\.sourceId))
+                    guard !sources.isEmpty else { print("\(file): no record matches this file"); continue }
+                    do {
+                        let fingerprint = try ClipFingerprint.of(url)
+                        for source in sources.sorted() {
+                            let stored = try registry.storeFingerprint(SourceSearch.stored(fingerprint, sourceId: source))
+                            print("\(file): source \(source.prefix(16)): " + (stored ? "fingerprinted (\(fingerprint.hashes.count) samples)" : "already fingerprinted"))
+                        }
+                    } catch let error as HallmarkError {
+                        Terminal.error("\(file): \(error.message)"); failed = true
+                    }
+                }
+                if failed { throw ExitCode(HallmarkExit.invalidInput) }
             }
         }
     }

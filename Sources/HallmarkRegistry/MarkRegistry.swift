@@ -2,7 +2,7 @@
 ///
 /// Implementations must be safe to call from several threads at once, and several processes
 /// may have the same registry open for writing at the same time.
-public protocol MarkRegistry: Sendable {
+public protocol MarkRegistry: FingerprintIndex {
     /// Adds `record` atomically. Throws `RegistryError.duplicateMarkId` (and changes nothing)
     /// if a record with the same mark id already exists.
     func insert(_ record: MarkRecord) throws
@@ -39,4 +39,19 @@ public protocol MarkRegistry: Sendable {
     /// in which case `insert` throws `duplicateMarkId`. With 2^64 ids this is astronomically
     /// unlikely, but callers must not treat that error as impossible.
     func unusedMarkId() throws -> UInt64
+}
+
+/// Registries without a fingerprint index (test doubles): nothing stored, nothing found.
+extension FingerprintIndex {
+    @discardableResult
+    public func storeFingerprint(_ fingerprint: StoredFingerprint) throws -> Bool { false }
+    public func fingerprintHits(keys: [Int64]) throws -> [FingerprintHit] { [] }
+    public func fingerprints(ids: [Int64]) throws -> [FingerprintRow] { [] }
+    public func allFingerprints(limit: Int) throws -> [FingerprintRow] { [] }
+    public func fingerprintCount() throws -> Int { 0 }
+    public func fingerprintId(sourceId: String) throws -> Int64? { nil }
+}
+
+extension FingerprintIndex where Self: MarkRegistry {
+    public func insert(_ record: MarkRecord, fingerprint: StoredFingerprint?) throws { try insert(record) }
 }

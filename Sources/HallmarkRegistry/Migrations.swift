@@ -95,6 +95,46 @@ enum Migrations {
             "CREATE INDEX marks_pending ON marks (delivery) WHERE delivery = 'pending'",
             "CREATE INDEX marks_source ON marks (source_id) WHERE source_id IS NOT NULL",
         ]),
+        // Content fingerprints for reverse search: one per source clip (its sample bytes), and
+        // the multi-index-hashing keys that find a (source, sample) by an exact 16-bit substring
+        // of a sample's hash. The key table is clustered by key (WITHOUT ROWID / primary key), so a
+        // lookup reads only the matching rows.
+        Migration(version: 4, statements: [
+            MigrationStatement(
+                sqlite: """
+                    CREATE TABLE fingerprints (
+                        fingerprint_id INTEGER PRIMARY KEY,
+                        source_id      TEXT    NOT NULL UNIQUE,
+                        samples        BLOB    NOT NULL,
+                        created_at     INTEGER NOT NULL
+                    )
+                    """,
+                postgres: """
+                    CREATE TABLE fingerprints (
+                        fingerprint_id BIGSERIAL PRIMARY KEY,
+                        source_id      TEXT      NOT NULL UNIQUE,
+                        samples        BYTEA     NOT NULL,
+                        created_at     BIGINT    NOT NULL
+                    )
+                    """),
+            MigrationStatement(
+                sqlite: """
+                    CREATE TABLE fingerprint_keys (
+                        key            INTEGER NOT NULL,
+                        fingerprint_id INTEGER NOT NULL,
+                        sample         INTEGER NOT NULL,
+                        PRIMARY KEY (key, fingerprint_id, sample)
+                    ) WITHOUT ROWID
+                    """,
+                postgres: """
+                    CREATE TABLE fingerprint_keys (
+                        key            BIGINT  NOT NULL,
+                        fingerprint_id BIGINT  NOT NULL,
+                        sample         INTEGER NOT NULL,
+                        PRIMARY KEY (key, fingerprint_id, sample)
+                    )
+                    """),
+        ]),
     ]
 
     /// The bookkeeping table, created in the same transaction as the first migration.

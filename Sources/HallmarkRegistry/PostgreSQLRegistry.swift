@@ -27,7 +27,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
     static let migrationLockKey: Int64 = 0x4841_4C4C_4D41_524B
 
     private let lock = NSLock()
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
 
     /// Connects to `url` (`postgres://user:password@host:port/database?param=value`, any libpq
     /// URL or key=value string). The database itself must exist; with `create: true` an empty
@@ -62,6 +62,11 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
     // MARK: MarkRegistry
 
     public func insert(_ record: MarkRecord) throws {
+        try locked { try insertRow(record) }
+    }
+
+    /// The INSERT of `record` (the caller holds the lock, and a transaction if it needs one).
+    func insertRow(_ record: MarkRecord) throws {
         guard let createdAt = MarkRecord.unixMilliseconds(record.createdAt) else {
             throw RegistryError.invalidRecord("createdAt \(record.createdAt) cannot be stored")
         }
@@ -73,28 +78,26 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
         for case let (name, text?) in texts where text.utf8.contains(0) {
             throw RegistryError.invalidRecord("\(name) contains a NUL character, which PostgreSQL text cannot store")
         }
-        try locked {
-            do {
-                // One statement: atomic by itself, no explicit transaction needed.
-                try connection.query("""
-                    INSERT INTO marks (\(SQLiteRegistry.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                    """, [
-                        .int64(Int64(bitPattern: record.markId)),
-                        .text(record.account),
-                        .optionalText(record.clipLabel),
-                        .optionalText(record.inputSHA256),
-                        .optionalText(record.outputSHA256),
-                        .int64(createdAt),
-                        .optionalText(record.visibleMark),
-                        .optionalBytes(record.manifest),
-                        .text(record.delivery.rawValue),
-                        .optionalText(record.outputPath),
-                        .optionalText(record.pendingOwner),
-                        .optionalText(record.sourceId),
-                    ])
-            } catch let error as PostgresError where error.sqlState == "23505" {
-                throw RegistryError.duplicateMarkId(record.markId)
-            }
+        do {
+            // One statement: atomic by itself, no explicit transaction needed.
+            try connection.query("""
+                INSERT INTO marks (\(SQLiteRegistry.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                """, [
+                    .int64(Int64(bitPattern: record.markId)),
+                    .text(record.account),
+                    .optionalText(record.clipLabel),
+                    .optionalText(record.inputSHA256),
+                    .optionalText(record.outputSHA256),
+                    .int64(createdAt),
+                    .optionalText(record.visibleMark),
+                    .optionalBytes(record.manifest),
+                    .text(record.delivery.rawValue),
+                    .optionalText(record.outputPath),
+                    .optionalText(record.pendingOwner),
+                    .optionalText(record.sourceId),
+                ])
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            throw RegistryError.duplicateMarkId(record.markId)
         }
     }
 
@@ -207,7 +210,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
         try locked { try body(connection) }
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
+    func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try Self.mappingErrors(displayURL, body)

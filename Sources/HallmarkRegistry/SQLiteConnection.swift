@@ -137,6 +137,11 @@ final class SQLiteStatement {
 
     // MARK: Stepping
 
+    /// Makes the statement ready to run again (bindings stay until rebound).
+    func reset() {
+        sqlite3_reset(live)
+    }
+
     /// Advances the statement: true when a row is available, false when done.
     @discardableResult
     func step() throws -> Bool {

@@ -30,7 +30,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
     static let busyTimeoutMilliseconds: Int32 = 15_000
 
     private let lock = NSLock()
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
 
     /// Opens the registry at `path` (relative paths are resolved against the current directory).
     /// With `create: false` a missing file throws `RegistryError.notFound` and nothing is created.
@@ -63,35 +63,36 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
     // MARK: MarkRegistry
 
     public func insert(_ record: MarkRecord) throws {
+        try insert(record, fingerprint: nil)
+    }
+
+    /// The INSERT of `record`, inside a transaction the caller holds (with the lock).
+    func insertRow(_ record: MarkRecord) throws {
         guard let createdAt = MarkRecord.unixMilliseconds(record.createdAt) else {
             throw RegistryError.invalidRecord("createdAt \(record.createdAt) cannot be stored")
         }
-        try locked {
-            try connection.immediateTransaction {
-                try connection.withStatement("""
-                    INSERT INTO marks (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """) { statement in
-                    try statement.bind(1, Int64(bitPattern: record.markId))
-                    try statement.bind(2, record.account)
-                    try statement.bind(3, record.clipLabel)
-                    try statement.bind(4, record.inputSHA256)
-                    try statement.bind(5, record.outputSHA256)
-                    try statement.bind(6, createdAt)
-                    try statement.bind(7, record.visibleMark)
-                    try statement.bind(8, record.manifest)
-                    try statement.bind(9, record.delivery.rawValue)
-                    try statement.bind(10, record.outputPath)
-                    try statement.bind(11, record.pendingOwner)
-                    try statement.bind(12, record.sourceId)
-                    do {
-                        try statement.step()
-                    } catch {
-                        if statement.lastStepViolatedUniqueness {
-                            throw RegistryError.duplicateMarkId(record.markId)
-                        }
-                        throw error
-                    }
+        try connection.withStatement("""
+            INSERT INTO marks (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """) { statement in
+            try statement.bind(1, Int64(bitPattern: record.markId))
+            try statement.bind(2, record.account)
+            try statement.bind(3, record.clipLabel)
+            try statement.bind(4, record.inputSHA256)
+            try statement.bind(5, record.outputSHA256)
+            try statement.bind(6, createdAt)
+            try statement.bind(7, record.visibleMark)
+            try statement.bind(8, record.manifest)
+            try statement.bind(9, record.delivery.rawValue)
+            try statement.bind(10, record.outputPath)
+            try statement.bind(11, record.pendingOwner)
+            try statement.bind(12, record.sourceId)
+            do {
+                try statement.step()
+            } catch {
+                if statement.lastStepViolatedUniqueness {
+                    throw RegistryError.duplicateMarkId(record.markId)
                 }
+                throw error
             }
         }
     }
@@ -228,7 +229,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
         try locked { try body(connection) }
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
+    func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
