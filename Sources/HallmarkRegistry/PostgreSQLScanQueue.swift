@@ -116,7 +116,7 @@ public final class PostgreSQLScanQueue: ScanQueue, @unchecked Sendable {
     }
 
     public func release(_ job: ScanJob) throws {
-        try locked {
+        _ = try locked {
             try connection.query("""
                 UPDATE scan_jobs SET state = 'queued', claim_token = NULL, worker = NULL, lease_until = NULL,
                        attempts = GREATEST(attempts - 1, 0)
