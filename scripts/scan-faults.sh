@@ -6,6 +6,8 @@
 #   kill -9       one worker killed with SIGKILL while it holds a file
 #   pg restart    the PostgreSQL server restarted (pg_ctl restart -m fast) mid-scan
 #   both          a worker killed and the server restarted in the same scan
+#   busy          no fault, but more verifies than cores and a lease shorter than a verify:
+#                 the heartbeats must keep every lease (reclaimed 0)
 #
 # For each: files, results (lines of `scan results --format json`), duplicates (files with more
 # than one line), lost (files without one), completions written (every worker's own count of
@@ -51,20 +53,20 @@ sql "$base_url" "CREATE DATABASE hallmark_faults_marks"
 
 # One scenario: a fresh database (the scan queue and a copy of the marks), FILES copies of a stamped clip.
 run_scenario() {
-    local name=$1 kill_worker=$2 restart_pg=$3
+    local name=$1 kill_worker=$2 restart_pg=$3 jobs=${4:-1} lease=${5:-$LEASE} clip=${6:-$work/stamped.mp4} FILES=${7:-$FILES}
     local db="hallmark_faults_$RANDOM$RANDOM"
     sql "$base_url" "CREATE DATABASE $db TEMPLATE hallmark_faults_marks"
     local url="${base_url%/*}/$db"
     local dir="$work/$db"
     mkdir -p "$dir/files"
-    for i in $(seq 1 "$FILES"); do cp "$work/stamped.mp4" "$dir/files/clip-$i.mp4"; done
+    for i in $(seq 1 "$FILES"); do cp "$clip" "$dir/files/clip-$i.mp4"; done
 
     local start scan
     start=$(date +%s.%N)
     scan=$("$bin" scan submit "$dir/files" --registry "$url")
     local pids=()
     for w in $(seq 1 "$WORKERS"); do
-        "$bin" worker --registry "$url" --jobs 1 --lease "$LEASE" --exit-when-idle --poll-interval 0.25 \
+        "$bin" worker --registry "$url" --jobs "$jobs" --lease "$lease" --exit-when-idle --poll-interval 0.25 \
             2>"$dir/worker-$w.log" >/dev/null &
         pids+=($!)
     done
@@ -113,7 +115,9 @@ run_scenario() {
     reconnects=$(cat "$dir"/worker-*.log | grep -c "retrying in\|trying again in\|gave it back" || true)
     printf '| %s | %d | %d | %d | %d | %d | %d | %d | %s | %s | %.1f |\n' "$name" "$FILES" "$lines" "$duplicates" "$lost" \
         "$written" "$reclaimed" "$reconnects" "$exit_codes" "${victim:+killed $victim}" "$(python3 -c "print($end - $start)")"
-    if [ "$duplicates" -ne 0 ] || [ "$lost" -ne 0 ] || [ "$written" -ne "$FILES" ]; then
+    local busy_failed=no
+    if [ "$kill_worker" = no ] && [ "$restart_pg" = no ] && [ "$reclaimed" -ne 0 ]; then busy_failed=yes; fi
+    if [ "$duplicates" -ne 0 ] || [ "$lost" -ne 0 ] || [ "$written" -ne "$FILES" ] || [ "$busy_failed" = yes ]; then
         echo "FAILED: $name (logs in $dir)" >&2
         cat "$dir"/worker-*.log >&2
         failures=$((failures + 1))
@@ -124,14 +128,17 @@ run_scenario() {
 failures=0
 echo "| scenario | files | results | duplicates | lost | completions written | reclaimed | retried calls | worker exits | killed | seconds |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-for scenario in ${SCENARIOS:-baseline kill restart both}; do
+for scenario in ${SCENARIOS:-baseline kill restart both busy}; do
     case "$scenario" in
         baseline) run_scenario "baseline" no no ;;
         kill) run_scenario "kill -9 one worker" yes no ;;
         restart) run_scenario "pg restart" no yes ;;
         both) run_scenario "kill -9 + pg restart" yes yes ;;
+        # Heartbeats on a busy machine: 2 files per worker (more verifies than cores), a 1.5 s
+        # lease, clips that take longer than the lease: reclaimed must stay 0.
+        busy) run_scenario "busy: --jobs 2, lease 1.5 s, 4 s 540p clips" no no 2 1.5 Fixtures/motion-540p.mp4 8 ;;
         *) echo "unknown scenario $scenario (baseline, kill, restart, both)" >&2; exit 64 ;;
     esac
 done
-echo "($WORKERS workers, --jobs 1, --lease $LEASE s; $(nproc) cores; worker exits: the survivors' exit codes, 137 the killed one)"
+echo "($WORKERS workers, --jobs 1 (busy: 2), --lease $LEASE s (busy: 1.5 s); $(nproc) cores; worker exits: the survivors' exit codes, 137 the killed one)"
 [ "$failures" -eq 0 ]

@@ -7,7 +7,8 @@ import Dispatch
 /// decode (the decoder is synchronous). A lease heartbeat scheduled there could wait for minutes
 /// and let its lease expire under a worker that is alive; run as a child task with this
 /// executor as its preference (`addTask(executorPreference:)`), it stays structured yet runs on
-/// time.
+/// time. A job on it may block (that blocks this executor only); it must then not share the
+/// executor with other work.
 public final class DedicatedThreadExecutor: TaskExecutor, Sendable {
     private let queue: DispatchQueue
 

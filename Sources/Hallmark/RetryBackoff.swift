@@ -36,6 +36,6 @@ public struct RetryBackoff: Sendable {
     }
 
     public static func seconds(_ value: Double) -> String {
-        value < 1 ? String(format: "%.2g s", value) : String(format: "%.0f s", value)
+        value < 10 && value != value.rounded() ? String(format: "%.2g s", value) : String(format: "%.0f s", value)
     }
 }

@@ -45,7 +45,6 @@ public struct ScanWorker: Sendable {
     public let options: Options
     public let log: @Sendable (String) -> Void
     let backoff: RetryBackoff
-    let heartbeatExecutor = DedicatedThreadExecutor(label: "hallmark.scan.heartbeat")
 
     public init(queue: any ScanQueue, verifier: Verifier, options: Options, log: @escaping @Sendable (String) -> Void) {
         self.queue = queue
@@ -124,7 +123,9 @@ public struct ScanWorker: Sendable {
     private func process(_ job: ScanJob, worker: Cancellation) async -> JobEnd {
         let stop = Cancellation()
         let ending: Part = await withTaskGroup(of: Part.self) { group in
-            group.addTask(executorPreference: heartbeatExecutor) { await heartbeat(job, stop: stop, worker: worker) }
+            // A thread per file's heartbeat: its waits block that thread only.
+            let executor = DedicatedThreadExecutor(label: "hallmark.scan.heartbeat")
+            group.addTask(executorPreference: executor) { await heartbeat(job, stop: stop, worker: worker) }
             group.addTask { await verify(job, stop: stop) }
             var ending: Part = .cancelled
             for await part in group {
@@ -181,12 +182,16 @@ public struct ScanWorker: Sendable {
     /// Renews the lease every third of it until `stop`; `.leaseLost` when the claim is gone.
     /// A renewal that fails (the database is away) is tried again at the next beat: the server
     /// decides whether the lease outlived the outage.
+    ///
+    /// Runs on its own thread (see `process`) and paces itself with `usleep`, not `Task.sleep`:
+    /// a sleeping task is woken through the global executor, whose threads the decodes hold
+    /// (measured: renewals 1.7 s late with a 0.5 s beat and four verifies on two cores).
     private func heartbeat(_ job: ScanJob, stop: Cancellation, worker: Cancellation) async -> Part {
         let beat = options.lease / 3
         var next = Date().addingTimeInterval(beat)
         while !stop.isCancelled {
             if worker.isCancelled { stop.cancel(); break }
-            try? await Task.sleep(for: .milliseconds(Int(min(0.2, beat) * 1000)))
+            usleep(useconds_t(min(0.1, beat) * 1_000_000))
             guard Date() >= next, !stop.isCancelled else { continue }
             next = Date().addingTimeInterval(beat)
             do {
