@@ -183,9 +183,11 @@ public struct ScanWorker: Sendable {
     /// A renewal that fails (the database is away) is tried again at the next beat: the server
     /// decides whether the lease outlived the outage.
     ///
-    /// Runs on its own thread (see `process`) and paces itself with `usleep`, not `Task.sleep`:
-    /// a sleeping task is woken through the global executor, whose threads the decodes hold
-    /// (measured: renewals 1.7 s late with a 0.5 s beat and four verifies on two cores).
+    /// Runs on a thread of its own (see `process`) and paces itself with `usleep`, not
+    /// `Task.sleep` (whose wake-ups are scheduled through the global executor the decodes keep
+    /// busy). Measured with four verifies on two cores and a 0.5 s beat: with `Task.sleep` on one
+    /// shared heartbeat executor, renewals came up to 1.7 s late and leases were lost; like this,
+    /// none were lost (`scripts/scan-faults.sh`, scenario busy).
     private func heartbeat(_ job: ScanJob, stop: Cancellation, worker: Cancellation) async -> Part {
         let beat = options.lease / 3
         var next = Date().addingTimeInterval(beat)
