@@ -24,6 +24,9 @@ public enum HTMLReport {
         if let account = r.trace.account {
             return "This video carries Hallmark mark \(r.trace.markId ?? r.watermark.markId ?? "") and was issued to account \(account). The chance that this attribution is a coincidence is \(p(r.trace.falseAttributionProbability))."
         }
+        if !r.watermark.checked {
+            return "The invisible watermark was not checked: this verifier holds no watermark key. Content Credentials and the visible mark were checked (below)."
+        }
         if r.watermark.detected {
             return "This video carries a Hallmark watermark" + (r.watermark.markId.map { " (mark \($0))" } ?? "") + ", but it is not attributed to an account: \(r.trace.note ?? "see below")."
         }
@@ -160,8 +163,10 @@ public enum HTMLReport {
         let facts: [(String, String)] = [
             ("File", r.file),
             ("Video", String(format: "%dx%d, %.2f fps, %.1f s, %@, %d audio stream(s)", r.video.width, r.video.height, r.video.frameRate, r.video.duration, r.video.codec, r.video.audioStreams)),
-            ("Invisible watermark", (r.watermark.detected ? "detected" : "not detected") + (r.watermark.markId.map { ", mark \($0)" } ?? "")),
-            ("False-positive probability", "\(p(r.watermark.pValue)) (threshold \(p(r.watermark.threshold)); \(String(format: "%.0f", r.watermark.hypothesesSearched)) hypotheses searched)"),
+            ("Invisible watermark", !r.watermark.checked ? (r.watermark.note ?? "not checked")
+                : (r.watermark.detected ? "detected" : "not detected") + (r.watermark.markId.map { ", mark \($0)" } ?? "")),
+            ("False-positive probability", !r.watermark.checked ? "—"
+                : "\(p(r.watermark.pValue)) (threshold \(p(r.watermark.threshold)); \(String(format: "%.0f", r.watermark.hypothesesSearched)) hypotheses searched)"),
             ("Frames analysed", "\(r.watermark.framesAnalyzed)" + (r.watermark.referenceFramesOnly == true ? " (reference frames only: they settled the verdict)" : "")),
             ("Geometry", r.watermark.detected ? String(format: "scale %.3f, rotation %.1f°", r.watermark.relativeScale ?? 1, r.watermark.rotationDegrees ?? 0) : "—"),
             ("Account", r.trace.account ?? (r.trace.accounts.count > 1 ? "\(r.trace.accounts.joined(separator: ", ")) (at least these contributed)" : "not attributed")),

@@ -4,6 +4,9 @@ import HallmarkMedia
 /// Everything `verify` found about one file; its JSON form is what scripts read.
 public struct VerificationReport: Sendable, Codable {
     public struct Watermark: Sendable, Codable {
+        /// False when the verifier held no watermark key: nothing was looked for, `detected` is
+        /// false without meaning "absent", and `note` says why.
+        public var checked: Bool
         public var detected: Bool
         /// 16 lowercase hexadecimal digits, or nil.
         public var markId: String?
@@ -205,7 +208,7 @@ extension VerificationReport {
 
     /// One line for a batch scan.
     public func summaryLine() -> String {
-        let verdict = watermark.detected ? "mark \(watermark.markId ?? "unreadable")" : "no watermark"
+        let verdict = !watermark.checked ? "watermark not checked (no key)" : watermark.detected ? "mark \(watermark.markId ?? "unreadable")" : "no watermark"
         let who = trace.account.map { "account \($0) (p \(Self.probability(trace.falseAttributionProbability ?? 1, log10: log10(max(trace.falseAttributionProbability ?? 1, 1e-300)))))" }
             ?? (trace.accounts.count > 1 ? "accounts \(trace.accounts.joined(separator: ", "))" : "not attributed")
         let credentials = manifest.present ? "C2PA \(manifest.validationState ?? "?")" : "no C2PA"
@@ -225,18 +228,22 @@ extension VerificationReport {
         lines.append("file: \(file)")
         lines.append(String(format: "video: %dx%d, %.2f fps, %.1f s, %@", video.width, video.height, video.frameRate, video.duration, video.codec))
         if !video.complete { lines.append("  warning: the file is incomplete (\(video.incompleteness ?? "it ends early")): only what is there was analysed") }
-        if watermark.detected {
+        if !watermark.checked {
+            lines.append("invisible watermark: \(watermark.note ?? "not checked")")
+        } else if watermark.detected {
             lines.append("invisible watermark: DETECTED, mark id \(watermark.markId ?? "unreadable")")
         } else {
             lines.append("invisible watermark: not detected")
         }
-        lines.append(String(format: "  false-positive probability: %@ (threshold %@), %d %@ analysed, sync score %.1f",
-                            Self.probability(watermark.pValue, log10: watermark.log10PValue), Self.probability(watermark.threshold, log10: log10(watermark.threshold)),
-                            watermark.framesAnalyzed, watermark.referenceFramesOnly == true ? "reference frames" : "frames", watermark.syncScore))
-        if let scale = watermark.relativeScale, let rotation = watermark.rotationDegrees, watermark.detected {
-            lines.append(String(format: "  geometry: scale %.3f, rotation %.1f deg", scale, rotation))
+        if watermark.checked {
+            lines.append(String(format: "  false-positive probability: %@ (threshold %@), %d %@ analysed, sync score %.1f",
+                                Self.probability(watermark.pValue, log10: watermark.log10PValue), Self.probability(watermark.threshold, log10: log10(watermark.threshold)),
+                                watermark.framesAnalyzed, watermark.referenceFramesOnly == true ? "reference frames" : "frames", watermark.syncScore))
+            if let scale = watermark.relativeScale, let rotation = watermark.rotationDegrees, watermark.detected {
+                lines.append(String(format: "  geometry: scale %.3f, rotation %.1f deg", scale, rotation))
+            }
+            if let note = watermark.note { lines.append("  note: \(note)") }
         }
-        if let note = watermark.note { lines.append("  note: \(note)") }
         if visibleWatermark.detected {
             let corners = Set(visibleWatermark.positions.map(\.corner)).sorted().joined(separator: ", ")
             lines.append("visible watermark: present (\(corners))")

@@ -42,21 +42,37 @@ public struct VerifyOptions: Sendable {
 /// report. The manifest is validated in a child task while the frames decode and the visible
 /// mark is matched while the watermark is detected; both are structured (`async let`), so when a
 /// stage throws, they are cancelled and awaited before the error leaves `analyse`.
+///
+/// Without a watermark key (a third party, or a service started without one) the verifier still
+/// validates Content Credentials and looks for the visible mark; the report then says
+/// `watermark.checked: false` and why, and nothing is attributed.
 public struct Verifier: Sendable {
-    public let key: WatermarkKey
+    /// Nil: the invisible watermark is not checked (see `VerificationReport.Watermark.checked`).
+    public let key: WatermarkKey?
     public let registry: (any MarkRegistry)?
     public let options: VerifyOptions
 
-    public init(key: WatermarkKey, registry: (any MarkRegistry)?, options: VerifyOptions = VerifyOptions()) {
+    /// The sentence reports carry when there is no key.
+    public static let noKeyReason = "not checked: this verifier holds no watermark key (only the key holder can read the invisible watermark); Content Credentials and the visible mark were checked"
+
+    public init(key: WatermarkKey?, registry: (any MarkRegistry)?, options: VerifyOptions = VerifyOptions()) {
         self.key = key
         self.registry = registry
         self.options = options
     }
 
-    /// Opens the key and, if it exists, the registry of `home`. A missing key is an error (nothing
-    /// can be detected without it); a missing registry only means nothing can be attributed.
-    public init(home: HallmarkHome, registryLocation: RegistryLocation? = nil, options: VerifyOptions = VerifyOptions()) throws {
-        let key = try WatermarkKeyStore.load(from: home.watermarkKeyURL)
+    /// Opens the key and, if it exists, the registry of `home`. A missing registry only means
+    /// nothing can be attributed. A missing key file means the watermark is not checked, unless
+    /// `requireKey` (as `trace`, which is nothing without it) makes it an error; a key file that
+    /// exists but is unreadable or invalid is always an error (a broken setup, not a choice).
+    public init(home: HallmarkHome, registryLocation: RegistryLocation? = nil, options: VerifyOptions = VerifyOptions(),
+                requireKey: Bool = false) throws {
+        let key: WatermarkKey?
+        if requireKey || FileManager.default.fileExists(atPath: home.watermarkKeyURL.path) {
+            key = try WatermarkKeyStore.load(from: home.watermarkKeyURL)
+        } else {
+            key = nil
+        }
         let location = registryLocation ?? .sqlite(path: home.registryURL.path)
         var registry: (any MarkRegistry)? = nil
         do {
@@ -93,9 +109,11 @@ public struct Verifier: Sendable {
         let validator = ManifestValidator(trustAnchorsPEM: options.trustAnchorsPEM)
         async let embeddedManifest = validator.validate(file: url)
 
-        let looks = options.referenceFramesFirst ? 2 : 1
-        let detector = WatermarkDetector(key: key, threshold: options.threshold, looks: looks)
-        var pass = try await decodeAndDetect(url, referenceFramesOnly: options.referenceFramesFirst, detector: detector,
+        // Without the key there is no verdict the reference frames could settle: every frame.
+        let referenceFramesFirst = options.referenceFramesFirst && key != nil
+        let looks = referenceFramesFirst ? 2 : 1
+        let detector = key.map { WatermarkDetector(key: $0, threshold: options.threshold, looks: looks) }
+        var pass = try await decodeAndDetect(url, referenceFramesOnly: referenceFramesFirst, detector: detector,
                                              progress: progress, cancellation: cancellation, timer: timer)
         if pass.skippedFrames > 0 && !evidenceSuffices(pass) {
             pass = try await decodeAndDetect(url, referenceFramesOnly: false, detector: detector,
@@ -108,13 +126,21 @@ public struct Verifier: Sendable {
         let registry = self.registry
         async let source = SourceSearch().findings(clip.fingerprint, registry: registry)
 
-        // The manifest's soft binding names the source even when the watermark is too weak to read.
-        let embedded = await embeddedManifest
-        timer.lap("manifest wait")
-        let attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
-                                          mode: options.candidateMode, looks: looks)
-        let (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)),
+        let trace: VerificationReport.Trace
+        var record: MarkRecord? = nil
+        if key != nil {
+            // The manifest's soft binding names the source even when the watermark is too weak to read.
+            let embedded = await embeddedManifest
+            timer.lap("manifest wait")
+            let attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
+                                              mode: options.candidateMode, looks: looks)
+            (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)),
                                                     softBindingMarkId: Self.softBindingMarkId(embedded))
+        } else {
+            trace = Self.unattributed(note: "without the watermark key no account can be named")
+            try Task.checkCancellation()
+        }
+        let embedded = await embeddedManifest
 
         // Visible mark: the one recorded for this clip, else the default label.
         var mark = defaultMark
@@ -130,8 +156,10 @@ public struct Verifier: Sendable {
         var video = clip.info
         video.complete = clip.completeness.isComplete
         video.incompleteness = clip.completeness.detail
+        let watermark = key == nil ? uncheckedWatermarkSection()
+            : watermarkSection(whole, frames: clip.whole, referenceFramesOnly: pass.skippedFrames > 0, looks: looks)
         let report = VerificationReport(
-            file: url.path, video: video, manifest: manifest, watermark: watermarkSection(whole, frames: clip.whole, referenceFramesOnly: pass.skippedFrames > 0, looks: looks), visibleWatermark: visible,
+            file: url.path, video: video, manifest: manifest, watermark: watermark, visibleWatermark: visible,
             trace: trace, source: sourceSection, analysisSeconds: timer.elapsed,
             tool: .init(name: "hallmark", version: HallmarkVersion.string, command: options.command, ffmpeg: HallmarkMedia.ffmpegVersion))
         return VerificationDetails(report: report, detection: whole, thumbnails: Self.thumbnails(clip.samples), sourceFrames: sourceFrames)
@@ -146,7 +174,7 @@ public struct Verifier: Sendable {
         var skippedFrames: Int
     }
 
-    func decodeAndDetect(_ url: URL, referenceFramesOnly: Bool, detector: WatermarkDetector, progress: ((Double) -> Void)?,
+    func decodeAndDetect(_ url: URL, referenceFramesOnly: Bool, detector: WatermarkDetector?, progress: ((Double) -> Void)?,
                          cancellation: Cancellation?, timer: StageTimer) async throws -> Pass {
         let reader: FrameReader
         do { reader = try FrameReader(url: url, fastDecode: referenceFramesOnly) } catch let error as MediaError { throw error.asHallmarkError }
@@ -154,6 +182,9 @@ public struct Verifier: Sendable {
         decoding.analyseEveryFrame = referenceFramesOnly
         let clip = try decoding.run(reader, url: url, progress: progress, cancellation: cancellation)
         timer.lap(referenceFramesOnly ? "decode reference frames" : "decode+accumulate")
+        guard let detector else {
+            return Pass(clip: clip, whole: .nothing(frames: 0), windows: [], skippedFrames: 0)
+        }
         let whole = detector.detect(clip.whole)
         timer.lap("detect whole")
         let windows = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
@@ -233,6 +264,19 @@ public struct Verifier: Sendable {
                      trustAnchors: options.trustAnchorsDescription ?? (options.trustAnchorsPEM == nil ? "none configured" : "given by the caller"))
     }
 
+    /// The trace of a clip nothing was attributed for, with `note` saying why.
+    static func unattributed(note: String) -> VerificationReport.Trace {
+        VerificationReport.Trace(account: nil, clipLabel: nil, issuedAt: nil, markId: nil, falseAttributionProbability: nil,
+                                 registryMarks: nil, note: note, accounts: [], windows: [], candidate: nil)
+    }
+
+    /// The watermark section without a key: nothing was looked for, so nothing is claimed.
+    func uncheckedWatermarkSection() -> VerificationReport.Watermark {
+        .init(checked: false, detected: false, markId: nil, pValue: 1, log10PValue: 0, threshold: options.threshold, framesAnalyzed: 0,
+              syncScore: 0, hypothesesSearched: 0, payloadCRCValid: false, payloadScore: nil, relativeScale: nil, rotationDegrees: nil,
+              note: Self.noKeyReason)
+    }
+
     func watermarkSection(_ result: DetectionResult, frames accumulator: AccumulatedFrames, referenceFramesOnly: Bool, looks: Int) -> VerificationReport.Watermark {
         var note: String? = nil
         let pixels = Double(accumulator.width * accumulator.height) * Double(accumulator.decimation * accumulator.decimation)
@@ -246,7 +290,7 @@ public struct Verifier: Sendable {
         } else if result.markId == nil {
             note = "watermark present but its payload could not be read (CRC failed)"
         }
-        return .init(detected: result.detected, markId: result.markId.map(MarkID.hex), pValue: result.pValue,
+        return .init(checked: true, detected: result.detected, markId: result.markId.map(MarkID.hex), pValue: result.pValue,
                      log10PValue: result.log10PValue, threshold: options.threshold, framesAnalyzed: result.framesAnalyzed,
                      syncScore: result.syncZ, hypothesesSearched: result.hypotheses, payloadCRCValid: result.crcValid,
                      payloadScore: result.payloadZ,

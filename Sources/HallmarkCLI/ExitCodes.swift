@@ -11,12 +11,14 @@ import HallmarkMedia
 /// | 64 | usage error |
 /// | 65 | the input is unreadable or invalid |
 /// | 73 | the output or registry cannot be written |
+/// | 75 | not finished yet (`scan results` of a scan still running; try again later) |
 /// | 78 | the key or registry is missing or invalid |
 /// | 130 | interrupted |
 public enum HallmarkExit {
     public static let usage: Int32 = 64
     public static let invalidInput: Int32 = 65
     public static let cannotWrite: Int32 = 73
+    public static let incomplete: Int32 = 75
     public static let configuration: Int32 = 78
     public static let interrupted: Int32 = 130
 

@@ -7,10 +7,10 @@ public struct HallmarkCommand: AsyncParsableCommand {
         abstract: "Video provenance: visible and invisible watermarks, a mark registry, verification.",
         discussion: """
             Exit codes: 0 the job ran (whatever the verdict), 64 usage, 65 unreadable or invalid input, \
-            73 output or registry not writable, 78 key or registry missing or invalid, 130 interrupted.
+            73 output or registry not writable, 75 not finished yet (scan results), 78 key or registry missing or invalid, 130 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [StampCommand.self, VerifyCommand.self, SearchCommand.self, TraceCommand.self, SignCommand.self, KeysCommand.self, RegistryCommand.self, EvalCommand.self, BenchGroup.self, FingerprintGroup.self])
+        subcommands: [StampCommand.self, VerifyCommand.self, SearchCommand.self, TraceCommand.self, ScanCommand.self, WorkerCommand.self, SignCommand.self, KeysCommand.self, RegistryCommand.self, EvalCommand.self, BenchGroup.self, FingerprintGroup.self])
 
     public init() {}
 }

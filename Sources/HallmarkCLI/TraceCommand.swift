@@ -23,7 +23,7 @@ struct TraceCommand: AsyncParsableCommand {
         let cancellation = Terminal.cancelOnInterrupt()
         let json = format == .json
         let single = inputs.count == 1 && !isDirectory(inputs[0])
-        let verifier = try reportingErrors(jsonFor: single && json ? inputs[0] : nil) { try analysis.verifier(global: global) }
+        let verifier = try reportingErrors(jsonFor: single && json ? inputs[0] : nil) { try analysis.verifier(global: global, requireKey: true) }
         if single {
             try await reportingErrors(jsonFor: json ? inputs[0] : nil) {
                 let report = try await verifier.verify(URL(fileURLWithPath: inputs[0]), progress: Terminal.progressBar("tracing"), cancellation: cancellation)

@@ -31,7 +31,9 @@ struct AnalysisOptions: ParsableArguments {
         guard jobs >= 1, jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
     }
 
-    func verifier(global: GlobalOptions) throws -> Verifier {
+    /// Without `requireKey`, a home with no watermark key still verifies Content Credentials
+    /// (the report says the watermark was not checked); with it, the missing key is an error.
+    func verifier(global: GlobalOptions, requireKey: Bool) throws -> Verifier {
         var options = VerifyOptions(threshold: threshold)
         options.windowSeconds = window
         options.command = CommandLine.arguments.joined(separator: " ")
@@ -43,7 +45,7 @@ struct AnalysisOptions: ParsableArguments {
             options.trustAnchorsPEM = anchors.pem
             options.trustAnchorsDescription = anchors.description
         }
-        return try Verifier(home: global.resolvedHome, registryLocation: try global.registryLocation(), options: options)
+        return try Verifier(home: global.resolvedHome, registryLocation: try global.registryLocation(), options: options, requireKey: requireKey)
     }
 }
 
@@ -55,7 +57,9 @@ struct VerifyCommand: AsyncParsableCommand {
             One file: a report in the chosen format. Several files or a directory: one line per file as \
             results arrive (NDJSON with --format json); a file that cannot be read gets a line with its \
             error and the scan goes on (exit 65 at the end if any failed). Exit code 0 whenever the \
-            analysis ran, whatever the verdict.
+            analysis ran, whatever the verdict. Without a watermark key (HOME/watermark.key), Content \
+            Credentials and the visible mark are still checked and the report says the invisible \
+            watermark was not (watermark.checked: false).
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, html }
@@ -83,7 +87,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let cancellation = Terminal.cancelOnInterrupt()
         let json = format == .json
         let single = inputs.count == 1 && !isDirectory(inputs[0])
-        let verifier = try reportingErrors(jsonFor: single && json ? inputs[0] : nil) { try analysis.verifier(global: global) }
+        let verifier = try reportingErrors(jsonFor: single && json ? inputs[0] : nil) { try analysis.verifier(global: global, requireKey: false) }
         if single {
             try await reportingErrors(jsonFor: json ? inputs[0] : nil) {
                 let details = try await verifier.analyse(URL(fileURLWithPath: inputs[0]), progress: Terminal.progressBar("verifying"), cancellation: cancellation)

@@ -135,6 +135,59 @@ enum Migrations {
                     )
                     """),
         ]),
+        // Archive scans (`ScanQueue`): one row per scan, one job per file. A job is `queued`,
+        // `running` (claimed: `claim_token` and a lease until `lease_until`, server-clock ms),
+        // `done` (`report`: the verify JSON line) or `failed` (`error`: one line). Claims and
+        // completions name the token, so a worker whose lease expired can no longer write.
+        Migration(version: 5, statements: [
+            """
+            CREATE TABLE scans (
+                scan_id     TEXT    PRIMARY KEY,
+                created_at  BIGINT  NOT NULL,
+                file_count  INTEGER NOT NULL
+            )
+            """,
+            MigrationStatement(
+                sqlite: """
+                    CREATE TABLE scan_jobs (
+                        job_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+                        scan_id     TEXT    NOT NULL REFERENCES scans (scan_id),
+                        ordinal     INTEGER NOT NULL,
+                        path        TEXT    NOT NULL,
+                        state       TEXT    NOT NULL DEFAULT 'queued',
+                        attempts    INTEGER NOT NULL DEFAULT 0,
+                        claim_token TEXT,
+                        worker      TEXT,
+                        lease_until INTEGER,
+                        report      TEXT,
+                        error       TEXT,
+                        finished_at INTEGER,
+                        UNIQUE (scan_id, ordinal)
+                    )
+                    """,
+                postgres: """
+                    CREATE TABLE scan_jobs (
+                        job_id      BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        scan_id     TEXT    NOT NULL REFERENCES scans (scan_id),
+                        ordinal     INTEGER NOT NULL,
+                        path        TEXT    NOT NULL,
+                        state       TEXT    NOT NULL DEFAULT 'queued',
+                        attempts    INTEGER NOT NULL DEFAULT 0,
+                        claim_token TEXT,
+                        worker      TEXT,
+                        lease_until BIGINT,
+                        report      TEXT,
+                        error       TEXT,
+                        finished_at BIGINT,
+                        UNIQUE (scan_id, ordinal)
+                    )
+                    """),
+            // What a claim scans: unfinished jobs in queue order (a small index: finished jobs leave it).
+            "CREATE INDEX scan_jobs_open ON scan_jobs (job_id) WHERE state IN ('queued', 'running')",
+            "CREATE INDEX scan_jobs_scan_state ON scan_jobs (scan_id, state)",
+            // Finds the job a claim token holds (a retried claim); only running jobs are in it.
+            "CREATE INDEX scan_jobs_claim ON scan_jobs (claim_token) WHERE state = 'running'",
+        ]),
     ]
 
     /// The bookkeeping table, created in the same transaction as the first migration.

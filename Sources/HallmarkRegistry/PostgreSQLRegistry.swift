@@ -217,7 +217,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
     }
 
     /// Turns libpq failures into `RegistryError.database`; other errors pass through.
-    private static func mappingErrors<T>(_ displayURL: String, _ body: () throws -> T) throws -> T {
+    static func mappingErrors<T>(_ displayURL: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as PostgresError {
@@ -293,7 +293,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
     }
 
     /// Refuses what must not be touched, applies missing migrations.
-    private static func prepareSchema(_ connection: PostgresConnection, create: Bool, migrations: [Migration]) throws {
+    static func prepareSchema(_ connection: PostgresConnection, create: Bool, migrations: [Migration]) throws {
         let supported = migrations.last?.version ?? 0
         let path = connection.displayURL
         let uninitialised = "the database has no Hallmark registry tables (it was never initialised; it is created only when asked to)"

@@ -44,6 +44,14 @@ public enum RegistryLocation: Sendable, Equatable {
         return .sqlite(path: trimmed)
     }
 
+    /// The location for messages and reports: a PostgreSQL URL without its password.
+    public var redacted: String {
+        switch self {
+        case let .sqlite(path): path
+        case let .postgres(url): PostgresURL.redact(url).display
+        }
+    }
+
     /// The scheme of `text` if it starts with `scheme://` (RFC 3986 scheme characters).
     private static func urlScheme(of text: String) -> String? {
         guard let range = text.range(of: "://") else { return nil }

@@ -169,7 +169,7 @@ struct PostgreSQLRegistryTests {
             for create in [true, false] {
                 #expect(try PostgreSQLRegistry(url: url, create: create).appliedMigrations() == applied)
             }
-            #expect(try PostgresTestServer.tables(at: url) == ["fingerprint_keys", "fingerprints", "marks", "schema_migrations"])
+            #expect(try PostgresTestServer.tables(at: url) == ["fingerprint_keys", "fingerprints", "marks", "scan_jobs", "scans", "schema_migrations"])
 
             // The PostgreSQL dialect of the shared migrations: 64-bit ids and times, bytea.
             let types = try registry.withConnection { connection in
@@ -201,7 +201,7 @@ struct PostgreSQLRegistryTests {
                 }
             }
             let registry = try PostgreSQLRegistry(url: url, create: false)
-            #expect(try registry.appliedMigrations().map(\.version) == [1, 2, 3, 4])
+            #expect(try registry.appliedMigrations().map(\.version) == Array(1...Migrations.all.count))
             #expect(try registry.record(markId: .max) == MarkRecord(
                 markId: .max, account: "legacy", clipLabel: "old clip",
                 createdAt: Date(timeIntervalSince1970: 1_700_000_000)))
@@ -238,7 +238,7 @@ struct PostgreSQLRegistryTests {
             }
             #expect(try newer.appliedMigrations() == appliedBefore)
             #expect(try newer.count() == 1)
-            #expect(try PostgresTestServer.tables(at: url) == ["fingerprint_keys", "fingerprints", "future_things", "marks", "schema_migrations"])
+            #expect(try PostgresTestServer.tables(at: url) == ["fingerprint_keys", "fingerprints", "future_things", "marks", "scan_jobs", "scans", "schema_migrations"])
         }
     }
 

@@ -32,6 +32,7 @@ struct CommandLineTests {
         #expect(verify.status == 0, "\(verify.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
         let watermark = try #require(json["watermark"] as? [String: Any])
+        #expect(watermark["checked"] as? Bool == true)
         #expect(watermark["detected"] as? Bool == true)
         #expect(watermark["markId"] as? String == markId)
         #expect((watermark["pValue"] as? Double).map { $0 <= 1e-9 } == true)
@@ -62,6 +63,50 @@ struct CommandLineTests {
         let trace = try #require(json["trace"] as? [String: Any])
         #expect(trace["account"] is NSNull)
         #expect(trace["falseAttributionProbability"] is NSNull)
+    }
+
+    /// A third party without the watermark key: Content Credentials are still validated, the
+    /// report says the watermark was not checked and why, and exit 0 (text, JSON, HTML, batch).
+    @Test func verifyWithoutKey() throws {
+        let stamped = work.appendingPathComponent("signed.mp4")
+        let stamp = try Self.run(["stamp", bars, "-o", stamped.path, "--account", "alice", "--preset", "ultrafast"], home: home)
+        #expect(stamp.status == 0, "\(stamp.stderr)")
+        let keyless = TestSupport.temporaryDirectory("keyless-home")
+
+        let json = try Self.run(["verify", stamped.path, "--format", "json"], home: keyless)
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let watermark = try #require(report["watermark"] as? [String: Any])
+        #expect(watermark["checked"] as? Bool == false)
+        #expect(watermark["detected"] as? Bool == false)
+        #expect(watermark["markId"] is NSNull)
+        #expect((watermark["note"] as? String)?.contains("no watermark key") == true)
+        let manifest = try #require(report["manifest"] as? [String: Any])
+        #expect(manifest["present"] as? Bool == true)
+        #expect(manifest["validationState"] as? String == "Valid", "\(manifest)")
+        let trace = try #require(report["trace"] as? [String: Any])
+        #expect(trace["account"] is NSNull)
+        #expect(!FileManager.default.fileExists(atPath: keyless.appendingPathComponent("watermark.key").path), "verify must not create a key")
+
+        let text = try Self.run(["verify", stamped.path], home: keyless)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("invisible watermark: not checked: this verifier holds no watermark key"), "\(text.stdout)")
+        #expect(text.stdout.contains("content credentials: Valid"), "\(text.stdout)")
+        #expect(!text.stdout.contains("false-positive probability"))
+
+        let html = work.appendingPathComponent("keyless.html")
+        #expect(try Self.run(["verify", stamped.path, "--format", "html", "-o", html.path], home: keyless).status == 0)
+        #expect((try? String(contentsOf: html, encoding: .utf8))?.contains("not checked") == true)
+
+        // Several files: one NDJSON line each, all saying the same.
+        let batch = try Self.run(["verify", stamped.path, bars, "--format", "json"], home: keyless)
+        #expect(batch.status == 0, "\(batch.stderr)")
+        let lines = batch.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect((object?["watermark"] as? [String: Any])?["checked"] as? Bool == false)
+        }
     }
 
     /// Ctrl-C during a stamp: exit 130, no output or temporary file left, registry unchanged.
@@ -166,10 +211,11 @@ struct CommandLineTests {
             try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o500])
             #expect(try Self.run(["stamp", bars, "-o", readOnly.appendingPathComponent("o.mp4").path, "--account", "a"], home: home).status == 73)
         }
-        // Verify without any key: exit 78.
+        // Trace without any key: exit 78 with one line on stderr (verify without a key: `verifyWithoutKey`).
         let emptyHome = TestSupport.temporaryDirectory("empty-home")
-        let noKey = try Self.run(["verify", bars], home: emptyHome)
+        let noKey = try Self.run(["trace", bars], home: emptyHome)
         #expect(noKey.status == 78, "\(noKey.stderr)")
+        #expect(noKey.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(noKey.stderr)")
         // A corrupt key: exit 78, and the message never echoes key material.
         let badHome = TestSupport.temporaryDirectory("bad-home")
         try Data("0123456789abcdef-not-a-key\n".utf8).write(to: badHome.appendingPathComponent("watermark.key"))
