@@ -9,6 +9,8 @@ import PackageDescription
 //   HallmarkC2PA                              C2PA manifests: CBOR, JUMBF, BMFF boxes, COSE
 //   HallmarkSignal                            pure watermark mathematics: no C, no I/O
 //   Hallmark                                  the library product: Stamper, Verifier, reports
+//   HallmarkService                           `hallmark serve`: the HTTP API on Hummingbird 2
+//                                             (verify, marks, C2PA soft-binding resolution)
 //   HallmarkCLI, hallmark                     the command line on top
 let package = Package(
     name: "Hallmark",
@@ -21,6 +23,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The service only (HallmarkService): HTTP server, logs, metrics, graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,14 +50,25 @@ let package = Package(
             dependencies: ["HallmarkSignal", "HallmarkMedia", "HallmarkRegistry", "HallmarkCrypto", "HallmarkC2PA"]
         ),
         .target(
+            name: "HallmarkService",
+            dependencies: [
+                "Hallmark", "HallmarkC2PA", "HallmarkRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "HallmarkCLI",
-            dependencies: ["Hallmark", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Hallmark", "HallmarkService", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "hallmark", dependencies: ["HallmarkCLI"]),
 
         .testTarget(name: "HallmarkSignalTests", dependencies: ["HallmarkSignal"]),
         .testTarget(name: "HallmarkRegistryTests", dependencies: ["HallmarkRegistry"]),
         .testTarget(name: "HallmarkC2PATests", dependencies: ["HallmarkC2PA", "HallmarkCrypto"], exclude: ["interop"]),
-        .testTarget(name: "HallmarkTests", dependencies: ["Hallmark", "HallmarkCLI"]),
+        .testTarget(name: "HallmarkTests", dependencies: ["Hallmark", "HallmarkCLI", "HallmarkService"]),
     ]
 )

@@ -10,7 +10,7 @@ public struct HallmarkCommand: AsyncParsableCommand {
             73 output or registry not writable, 78 key or registry missing or invalid, 130 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [StampCommand.self, VerifyCommand.self, TraceCommand.self, SignCommand.self, KeysCommand.self, RegistryCommand.self, EvalCommand.self, BenchGroup.self])
+        subcommands: [StampCommand.self, VerifyCommand.self, TraceCommand.self, SignCommand.self, KeysCommand.self, RegistryCommand.self, ServeCommand.self, EvalCommand.self, BenchGroup.self])
 
     public init() {}
 }
