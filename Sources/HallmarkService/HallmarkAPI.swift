@@ -39,9 +39,14 @@ struct HallmarkAPI: Sendable {
         }
         router.get("/matches/byBinding") { request, _ in
             let query = request.uri.queryParameters
+            try Self.checkMaxResults(query.get("maxResults"))
             return try await matches(alg: query.get("alg"), value: query.get("value"))
         }
         router.post("/matches/byBinding") { request, context in
+            try Self.checkMaxResults(request.uri.queryParameters.get("maxResults"))
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+                throw APIError(.unsupportedMediaType, "the body must be application/json")
+            }
             let body: BindingQuery
             do { body = try await request.decode(as: BindingQuery.self, context: context) } catch {
                 throw APIError(.badRequest, "the body must be JSON {\"alg\": ..., \"value\": ...}")
@@ -53,13 +58,38 @@ struct HallmarkAPI: Sendable {
             guard report.watermark.detected, let hex = report.watermark.markId, let id = MarkID.parse(hex) else { return Self.noMatches }
             return try await matches(markId: id)
         }
-        router.get("/manifests/:manifestId") { _, context in
+        router.get("/manifests/:manifestId") { request, context in
             let label = context.parameters.get("manifestId") ?? ""
+            if let flag = request.uri.queryParameters.get("returnActiveManifest"), !["true", "false"].contains(flag) {
+                throw APIError(.badRequest, "returnActiveManifest must be true or false")
+            }
             guard let manifests, let store = try await manifests.store(label: label) else {
                 throw APIError(.notFound, "no manifest has this id")
             }
             return Response(status: .ok, headers: [.contentType: "application/c2pa"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: store)))
         }
+    }
+
+    /// Every route and its methods, to answer 405 (with `Allow`) to a known path asked with
+    /// another method instead of 404.
+    static let routes: [(path: [Substring], methods: [String])] = [
+        ("/healthz", ["GET"]), ("/metrics", ["GET"]), ("/v1/verify", ["POST"]), ("/v1/marks/:markId", ["GET"]),
+        ("/services/supportedAlgorithms", ["GET"]), ("/matches/byBinding", ["GET", "POST"]),
+        ("/matches/byContent", ["POST"]), ("/manifests/:manifestId", ["GET"]),
+    ].map { ($0.0.split(separator: "/"), $0.1) }
+
+    /// The methods of the route `path` matches, if any.
+    static func allowedMethods(path: String) -> [String]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        return routes.first { route in
+            route.path.count == segments.count && zip(route.path, segments).allSatisfy { $0.hasPrefix(":") ? !$1.isEmpty : $0 == $1 }
+        }?.methods
+    }
+
+    /// The spec's optional `maxResults`: a positive integer (one match at most is ever found).
+    static func checkMaxResults(_ text: String?) throws {
+        guard let text else { return }
+        guard let value = Int(text), value >= 1 else { throw APIError(.badRequest, "maxResults must be a positive integer") }
     }
 
     struct BindingQuery: Decodable {

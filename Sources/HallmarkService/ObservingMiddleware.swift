@@ -12,6 +12,14 @@ struct ObservingMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && context.endpointPath == "NotFound" {
+            // No route for this method: 405 when the path is known, else 404.
+            if let methods = HallmarkAPI.allowedMethods(path: request.uri.path) {
+                response = try APIError(.methodNotAllowed, "\(request.method) is not allowed here; use \(methods.joined(separator: " or "))",
+                                        headers: [.allow: methods.joined(separator: ", ")]).response(from: request, context: context)
+            } else {
+                response = try APIError(.notFound, "no such endpoint; see openapi/hallmark.yaml").response(from: request, context: context)
+            }
         } catch {
             let apiError = APIError.from(error)
             if apiError.status == .internalServerError {
@@ -19,7 +27,7 @@ struct ObservingMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             response = try apiError.response(from: request, context: context)
         }
-        let route = context.endpointPath ?? "unmatched"
+        let route = context.endpointPath.map { $0 == "NotFound" ? "unmatched" : $0 } ?? "unmatched"
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         metrics.request(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)

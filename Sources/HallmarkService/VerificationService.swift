@@ -60,17 +60,25 @@ struct VerificationService: Sendable {
                 cancellation.cancel()
             }
         } catch let error as HallmarkError {
-            throw Self.apiError(error)
+            throw Self.apiError(error, upload: url)
         } catch let error as MediaError {
-            throw error.kind == .cancelled ? CancellationError() : APIError(.unprocessableContent, "not a readable video: \(error.message)")
+            throw Self.apiError(error.asHallmarkKind, message: error.message, upload: url)
         }
     }
 
-    static func apiError(_ error: HallmarkError) -> any Error {
-        switch error.kind {
-        case .invalidInput: return APIError(.unprocessableContent, "not a readable video: \(error.message)")
+    /// The API's answer to a verifier error; the message names "the upload", never the
+    /// server's temporary path.
+    static func apiError(_ error: HallmarkError, upload: URL) -> any Error {
+        apiError(error.kind, message: error.message, upload: upload)
+    }
+
+    static func apiError(_ kind: HallmarkError.Kind, message: String, upload: URL) -> any Error {
+        let message = message.replacingOccurrences(of: upload.path + ": ", with: "")
+            .replacingOccurrences(of: upload.path, with: "the upload")
+        switch kind {
+        case .invalidInput: return APIError(.unprocessableContent, "not a readable video: \(message)")
         case .cancelled: return CancellationError()
-        case .cannotWrite, .configuration: return APIError(.internalServerError, "the server cannot verify: \(error.message)")
+        case .cannotWrite, .configuration: return APIError(.internalServerError, "the server cannot verify: \(message)")
         }
     }
 
@@ -93,6 +101,16 @@ struct VerificationService: Sendable {
                                headers: [.retryAfter: String(configuration.retryAfterSeconds)])
             }
             return result
+        }
+    }
+}
+
+extension MediaError {
+    var asHallmarkKind: HallmarkError.Kind {
+        switch kind {
+        case .cancelled: return .cancelled
+        case .output: return .cannotWrite
+        case .invalidInput, .noVideo, .unsupported: return .invalidInput
         }
     }
 }
