@@ -10,6 +10,8 @@ import PackageDescription
 //   HallmarkSignal                            pure watermark mathematics: no C, no I/O
 //   HallmarkFingerprint                       pure content fingerprint (reverse search): no C, no I/O
 //   Hallmark                                  the library product: Stamper, Verifier, reports
+//   HallmarkService                           `hallmark serve`: the HTTP API on Hummingbird 2
+//                                             (verify, marks, C2PA soft-binding resolution)
 //   HallmarkCLI, hallmark                     the command line on top
 let package = Package(
     name: "Hallmark",
@@ -22,6 +24,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The service only (HallmarkService): HTTP server, logs, metrics, graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,8 +52,19 @@ let package = Package(
             dependencies: ["HallmarkSignal", "HallmarkFingerprint", "HallmarkMedia", "HallmarkRegistry", "HallmarkCrypto", "HallmarkC2PA"]
         ),
         .target(
+            name: "HallmarkService",
+            dependencies: [
+                "Hallmark", "HallmarkC2PA", "HallmarkRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "HallmarkCLI",
-            dependencies: ["Hallmark", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Hallmark", "HallmarkService", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "hallmark", dependencies: ["HallmarkCLI"]),
 
@@ -53,6 +72,6 @@ let package = Package(
         .testTarget(name: "HallmarkFingerprintTests", dependencies: ["HallmarkFingerprint"]),
         .testTarget(name: "HallmarkRegistryTests", dependencies: ["HallmarkRegistry"]),
         .testTarget(name: "HallmarkC2PATests", dependencies: ["HallmarkC2PA", "HallmarkCrypto"], exclude: ["interop"]),
-        .testTarget(name: "HallmarkTests", dependencies: ["Hallmark", "HallmarkCLI"]),
+        .testTarget(name: "HallmarkTests", dependencies: ["Hallmark", "HallmarkCLI", "HallmarkService"]),
     ]
 )

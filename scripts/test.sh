@@ -14,7 +14,7 @@ if [ "${1:-}" = "--fast" ]; then
     shift
     # Swift 6.3's `swift test` cannot filter by tag yet, so the tagged suites are named here
     # (keep in step with `.tags(.media)` / `.tags(.endToEnd)` in Tests/HallmarkTests).
-    skip=(--skip 'HallmarkTests\.(AttackTests|StampVerifyTests|ProvenanceTests|FaultTests|CommandLineTests|HTMLReportTests|CalibrationTests|AttributionTests|PipeStampTests|SourceSearchTests|SearchCommandTests|ScanWorkerTests)')
+    skip=(--skip 'HallmarkTests\.(AttackTests|StampVerifyTests|ProvenanceTests|FaultTests|CommandLineTests|HTMLReportTests|CalibrationTests|AttributionTests|PipeStampTests|SourceSearchTests|SearchCommandTests|ScanWorkerTests|ServiceTests)')
 fi
 if [ ${#skip[@]} -eq 0 ] || ! pkg-config --exists libavformat libpq openssl 2>/dev/null; then
     bash scripts/install-deps.sh

@@ -10,7 +10,7 @@ public struct HallmarkCommand: AsyncParsableCommand {
             73 output or registry not writable, 75 not finished yet (scan results), 78 key or registry missing or invalid, 130 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [StampCommand.self, VerifyCommand.self, SearchCommand.self, TraceCommand.self, ScanCommand.self, WorkerCommand.self, SignCommand.self, KeysCommand.self, RegistryCommand.self, EvalCommand.self, BenchGroup.self, FingerprintGroup.self])
+        subcommands: [StampCommand.self, VerifyCommand.self, SearchCommand.self, TraceCommand.self, ScanCommand.self, WorkerCommand.self, ServeCommand.self, SignCommand.self, KeysCommand.self, RegistryCommand.self, EvalCommand.self, BenchGroup.self, FingerprintGroup.self])
 
     public init() {}
 }

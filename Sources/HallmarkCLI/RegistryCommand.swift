@@ -27,12 +27,7 @@ struct RegistryCommand: ParsableCommand {
         let iso = ISO8601DateFormatter()
         switch format {
         case .json:
-            let rows: [[String: Any]] = records.map { record in
-                ["markId": MarkID.hex(record.markId), "account": record.account, "clipLabel": record.clipLabel ?? NSNull(),
-                 "createdAt": iso.string(from: record.createdAt), "inputSHA256": record.inputSHA256 ?? NSNull(),
-                 "outputSHA256": record.outputSHA256 ?? NSNull(), "hasManifest": record.manifest != nil,
-                 "delivery": record.delivery.rawValue, "outputPath": record.outputPath ?? NSNull(), "sourceId": record.sourceId ?? NSNull()]
-            }
+            let rows: [[String: Any]] = records.map(MarkRecordJSON.object)
             let data = (try? JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self) + "\n"
         case .csv:

@@ -1,0 +1,150 @@
+import Foundation
+import Hallmark
+import HallmarkRegistry
+import Hummingbird
+
+/// The routes of `hallmark serve`.
+///
+/// | endpoint | access |
+/// |---|---|
+/// | `POST /v1/verify`, `GET /v1/marks/{markId}` | bearer token: they name accounts |
+/// | `GET /matches/byBinding`, `POST /matches/byBinding`, `POST /matches/byContent`, `GET /manifests/{manifestId}`, `GET /services/supportedAlgorithms` | public (C2PA Soft Binding Resolution API): manifest ids and manifest stores only, never an account |
+/// | `GET /healthz`, `GET /metrics` | public: counts only |
+struct HallmarkAPI: Sendable {
+    static let algorithm = "io.hallmark.spectral.v1"
+
+    let service: VerificationService
+    let registry: (any MarkRegistry)?
+    let manifests: ManifestIndex?
+    let tokens: BearerTokens
+    let metrics: ServiceMetrics
+    let limiter: JobLimiter
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in await health() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
+        }
+        router.post("/v1/verify") { request, _ in
+            try authorize(request)
+            return JSONBody.response(text: try await service.verify(request).json())
+        }
+        router.get("/v1/marks/:markId") { request, context in
+            try authorize(request)
+            return try mark(context.parameters.get("markId") ?? "")
+        }
+        router.get("/services/supportedAlgorithms") { _, _ in
+            JSONBody.response(["watermarks": [["alg": Self.algorithm]], "fingerprints": [[String: String]]()])
+        }
+        router.get("/matches/byBinding") { request, _ in
+            let query = request.uri.queryParameters
+            try Self.checkMaxResults(query.get("maxResults"))
+            return try await matches(alg: query.get("alg"), value: query.get("value"))
+        }
+        router.post("/matches/byBinding") { request, context in
+            try Self.checkMaxResults(request.uri.queryParameters.get("maxResults"))
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+                throw APIError(.unsupportedMediaType, "the body must be application/json")
+            }
+            let body: BindingQuery
+            do { body = try await request.decode(as: BindingQuery.self, context: context) } catch {
+                throw APIError(.badRequest, "the body must be JSON {\"alg\": ..., \"value\": ...}")
+            }
+            return try await matches(alg: body.alg, value: body.value)
+        }
+        router.post("/matches/byContent") { request, _ in
+            let report = try await service.verify(request)
+            guard report.watermark.detected, let hex = report.watermark.markId, let id = MarkID.parse(hex) else { return Self.noMatches }
+            return try await matches(markId: id)
+        }
+        router.get("/manifests/:manifestId") { request, context in
+            let label = context.parameters.get("manifestId") ?? ""
+            if let flag = request.uri.queryParameters.get("returnActiveManifest"), !["true", "false"].contains(flag) {
+                throw APIError(.badRequest, "returnActiveManifest must be true or false")
+            }
+            guard let manifests, let store = try await manifests.store(label: label) else {
+                throw APIError(.notFound, "no manifest has this id")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/c2pa"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: store)))
+        }
+    }
+
+    /// Every route and its methods, to answer 405 (with `Allow`) to a known path asked with
+    /// another method instead of 404.
+    static let routes: [(path: [Substring], methods: [String])] = [
+        ("/healthz", ["GET"]), ("/metrics", ["GET"]), ("/v1/verify", ["POST"]), ("/v1/marks/:markId", ["GET"]),
+        ("/services/supportedAlgorithms", ["GET"]), ("/matches/byBinding", ["GET", "POST"]),
+        ("/matches/byContent", ["POST"]), ("/manifests/:manifestId", ["GET"]),
+    ].map { ($0.0.split(separator: "/"), $0.1) }
+
+    /// The methods of the route `path` matches, if any.
+    static func allowedMethods(path: String) -> [String]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        return routes.first { route in
+            route.path.count == segments.count && zip(route.path, segments).allSatisfy { $0.hasPrefix(":") ? !$1.isEmpty : $0 == $1 }
+        }?.methods
+    }
+
+    /// The spec's optional `maxResults`: a positive integer (one match at most is ever found).
+    static func checkMaxResults(_ text: String?) throws {
+        guard let text else { return }
+        guard let value = Int(text), value >= 1 else { throw APIError(.badRequest, "maxResults must be a positive integer") }
+    }
+
+    struct BindingQuery: Decodable {
+        var alg: String
+        var value: String
+    }
+
+    private func authorize(_ request: Request) throws {
+        guard tokens.accepts(authorization: request.headers[.authorization]) else { throw APIError.unauthorized }
+    }
+
+    private func health() async -> Response {
+        let running = await limiter.running, admitted = await limiter.admitted
+        return JSONBody.response(["status": "ok", "verifying": running, "waiting": admitted - running])
+    }
+
+    private func mark(_ text: String) throws -> Response {
+        guard let id = MarkID.parse(text.lowercased()) else {
+            throw APIError(.badRequest, "a mark id is 16 hexadecimal digits")
+        }
+        guard let registry, let record = try registry.record(markId: id) else {
+            throw APIError(.notFound, "no mark \(MarkID.hex(id)) in the registry")
+        }
+        return JSONBody.response(MarkRecordJSON.object(record))
+    }
+
+    private static var noMatches: Response { JSONBody.response(["matches": [[String: Any]]()]) }
+
+    private func matches(alg: String?, value: String?) async throws -> Response {
+        guard let alg, !alg.isEmpty, let value, !value.isEmpty else {
+            throw APIError(.badRequest, "alg and value are required")
+        }
+        guard alg == Self.algorithm else {
+            throw APIError(.badRequest, "unsupported alg \(alg.prefix(64)); see /services/supportedAlgorithms")
+        }
+        guard let bytes = Self.base64Bytes(value), bytes.count == 8 else {
+            throw APIError(.badRequest, "value must be the base64 of the 8-byte binding (the mark id, big-endian)")
+        }
+        return try await matches(markId: bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    /// The one manifest bound to `markId`, if the registry holds one.
+    private func matches(markId: UInt64) async throws -> Response {
+        guard let registry, let store = try registry.record(markId: markId)?.manifest, let label = ManifestIndex.activeLabel(of: store) else {
+            return Self.noMatches
+        }
+        await manifests?.note(label: label, markId: markId)
+        return JSONBody.response(["matches": [["manifestId": label, "similarityScore": 100]]])
+    }
+
+    /// Standard or URL-safe base64, padded or not; a query's `+` may arrive as a space.
+    static func base64Bytes(_ text: String) -> [UInt8]? {
+        var normalized = text.replacingOccurrences(of: " ", with: "+").replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        if normalized.count % 4 != 0 { normalized += String(repeating: "=", count: 4 - normalized.count % 4) }
+        return Data(base64Encoded: normalized).map { [UInt8]($0) }
+    }
+}
