@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Closed-loop HTTP load on `hallmark serve` (stdlib only), used by scripts/load.sh.
 
-    load.py URL TOKEN FILE --clients N --seconds S [--pid PID]
+    load.py URL[,URL...] TOKEN FILE --clients N --seconds S [--pid PID[,PID...]]
 
-Each client posts FILE to URL/v1/verify, waits for the answer and posts again, for S seconds.
+Each client posts FILE to one URL's /v1/verify (clients are spread round-robin over the URLs,
+standing in for a load balancer, which also moves a client to the next URL when its instance
+refuses connections), waits for the answer and posts again, for S seconds.
 Prints one JSON object: statuses, throughput of 200s, latency percentiles per status, and the
-server's peak and last RSS (sampled from /proc/PID/status every 0.1 s) when --pid is given.
+servers' peak RSS (each sampled from /proc/PID/status every 0.1 s; the largest of them, and the
+peak of their sum) when --pid is given.
 """
 import argparse, http.client, json, os, threading, time, urllib.parse
 
@@ -30,25 +33,27 @@ def main():
     ap.add_argument("url"); ap.add_argument("token"); ap.add_argument("file")
     ap.add_argument("--clients", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--pid", type=int)
+    ap.add_argument("--pid")
     args = ap.parse_args()
     body = open(args.file, "rb").read()
-    target = urllib.parse.urlparse(args.url)
+    targets = [urllib.parse.urlparse(u) for u in args.url.split(",")]
+    pids = [int(p) for p in args.pid.split(",")] if args.pid else []
     results = []  # (status or error name, seconds)
     lock = threading.Lock()
     stop_at = time.monotonic() + args.seconds
-    rss = []
+    rss = []  # one tuple per sample: each server's RSS in KiB
     sampling = True
 
     def sample():
         while sampling:
-            value = rss_kib(args.pid)
-            if value is not None:
-                rss.append(value)
+            values = tuple(rss_kib(pid) or 0 for pid in pids)
+            if any(values):
+                rss.append(values)
             time.sleep(0.1)
 
-    def client():
+    def client(index):
         while time.monotonic() < stop_at:
+            target = targets[index % len(targets)]
             start = time.monotonic()
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
             try:
@@ -72,12 +77,14 @@ def main():
                 results.append((outcome, time.monotonic() - start))
             if outcome == 429:
                 time.sleep(0.05)  # a client that retries at once, all but spinning
+            elif outcome == "ConnectionRefusedError":
+                index += 1  # as a load balancer would: that instance is gone, use the next one
 
     sampler = threading.Thread(target=sample, daemon=True)
-    if args.pid:
+    if pids:
         sampler.start()
     began = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
     for t in threads: t.start()
     for t in threads: t.join()
     elapsed = time.monotonic() - began
@@ -93,9 +100,10 @@ def main():
         "clients": args.clients, "seconds": round(elapsed, 1), "statuses": statuses,
         "throughput_ok_per_s": round(statuses.get("200", 0) / elapsed, 3),
         "latency_200": lat(200), "latency_429": lat(429),
-        "rss_peak_mib": round(max(rss) / 1024, 1) if rss else None,
-        "rss_last_mib": round(rss[-1] / 1024, 1) if rss else None,
-        "server_alive": (rss_kib(args.pid) is not None) if args.pid else None,
+        "instances": len(targets),
+        "rss_peak_mib": round(max(max(r) for r in rss) / 1024, 1) if rss else None,
+        "rss_peak_sum_mib": round(max(sum(r) for r in rss) / 1024, 1) if rss else None,
+        "servers_alive": sum(rss_kib(pid) is not None for pid in pids) if pids else None,
     }))
 
 if __name__ == "__main__":

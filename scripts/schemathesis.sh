@@ -39,12 +39,34 @@ for _ in $(seq 1 200); do
 done
 url="$(sed -n 's/^listening on //p' "$work/serve.log" | head -1)"
 [ -n "$url" ] || { cat "$work/serve.log"; echo "serve did not start" >&2; exit 1; }
-echo "server at $url (mark $(cat "$work/markid"))"
+manifest_id="$("$hallmark" verify "$work/stamped.mp4" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["activeManifest"])')"
+echo "server at $url (mark $(cat "$work/markid"), manifest $manifest_id)"
+
+# Known ids for the lookups (else every generated id is a 404 and the found path is never
+# checked). Bodies of the two video endpoints are schema-valid as any bytes, but only a decodable
+# video is accepted (422 otherwise), which no schema can say: positive_data_acceptance is off there.
+cat > "$work/schemathesis.toml" <<TOML
+[[operations]]
+include-name = "GET /v1/marks/{markId}"
+parameters = { markId = "$(tr -d '[:space:]' < "$work/markid")" }
+
+[[operations]]
+include-name = "GET /manifests/{manifestId}"
+parameters = { manifestId = "$manifest_id" }
+
+[[operations]]
+include-name = "POST /v1/verify"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = "POST /matches/byContent"
+checks.positive_data_acceptance.enabled = false
+TOML
 
 status=0
-.venv-schemathesis/bin/schemathesis run openapi/hallmark.yaml --url "$url" \
+.venv-schemathesis/bin/schemathesis --config-file "$work/schemathesis.toml" run openapi/hallmark.yaml --url "$url" \
     --header "Authorization: Bearer $token" \
-    --checks all --max-examples "${MAX_EXAMPLES:-50}" --request-timeout 60 "$@" || status=$?
+    --max-examples "${MAX_EXAMPLES:-50}" --request-timeout 60 "$@" || status=$?
 if grep -q 'Fatal\|panic\|Crash' "$work/serve.log"; then
     echo "server log shows a crash:" >&2; tail -20 "$work/serve.log" >&2; status=1
 fi

@@ -106,6 +106,8 @@ public struct Verifier: Sendable {
     /// Everything an investigator's report shows, thumbnails included.
     public func analyse(_ url: URL, progress: ((Double) -> Void)? = nil, cancellation: Cancellation? = nil) async throws -> VerificationDetails {
         let timer = StageTimer()
+        // Before anything opens it: a FIFO would block the manifest reader forever.
+        do { _ = try InputFile.status(of: url.path) } catch let error as MediaError { throw error.asHallmarkError }
         let validator = ManifestValidator(trustAnchorsPEM: options.trustAnchorsPEM)
         async let embeddedManifest = validator.validate(file: url)
 

@@ -8,6 +8,9 @@ public struct COSESign1: Sendable {
     public var unprotectedHeader: CBOR
     public var payload: [UInt8]?
     public var signature: [UInt8]
+    /// Whether the bytes carried CBOR tag 18. `encoded` keeps the form it was given, so that a
+    /// structure at the decoder's depth or item limit still parses after a round trip.
+    public var isTagged: Bool
 
     static let tag: UInt64 = 18
 
@@ -18,9 +21,11 @@ public struct COSESign1: Sendable {
             throw C2PAError(.cose, "the signature is not valid CBOR (\(error.message))")
         }
         var body = item
+        isTagged = false
         if case .tagged(let tag, let inner) = item {
             guard tag == Self.tag else { throw C2PAError(.cose, "the signature has CBOR tag \(tag), not 18 (COSE_Sign1)") }
             body = inner
+            isTagged = true
         }
         guard case .array(let parts) = body, parts.count == 4 else {
             throw C2PAError(.cose, "the signature is not a 4-element COSE_Sign1 array")
@@ -52,12 +57,13 @@ public struct COSESign1: Sendable {
         self.unprotectedHeader = unprotectedHeader
         self.payload = nil
         self.signature = signature
+        self.isTagged = true
     }
 
-    /// The tagged COSE_Sign1 bytes.
+    /// The COSE_Sign1 bytes: tagged when signed here or parsed from tagged bytes.
     public var encoded: [UInt8] {
-        CBOR.tagged(Self.tag, .array([.bytes(protectedBytes), unprotectedHeader,
-                                       payload.map { .bytes($0) } ?? .null, .bytes(signature)])).encoded(sortKeys: false)
+        let body = CBOR.array([.bytes(protectedBytes), unprotectedHeader, payload.map { .bytes($0) } ?? .null, .bytes(signature)])
+        return (isTagged ? CBOR.tagged(Self.tag, body) : body).encoded(sortKeys: false)
     }
 
     /// The bytes the signature covers: `["Signature1", protected, h'', payload]`.

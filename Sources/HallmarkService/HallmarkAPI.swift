@@ -86,10 +86,14 @@ struct HallmarkAPI: Sendable {
         }?.methods
     }
 
-    /// The spec's optional `maxResults`: a positive integer (one match at most is ever found).
+    /// The spec's optional `maxResults`: a positive integer of any size (one match at most is
+    /// ever found, so a cap past Int.max is as valid as 1). Decimal digits, optionally `+`, not zero.
     static func checkMaxResults(_ text: String?) throws {
         guard let text else { return }
-        guard let value = Int(text), value >= 1 else { throw APIError(.badRequest, "maxResults must be a positive integer") }
+        let digits = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.contains(where: { $0 != "0" }) else {
+            throw APIError(.badRequest, "maxResults must be a positive integer")
+        }
     }
 
     struct BindingQuery: Decodable {

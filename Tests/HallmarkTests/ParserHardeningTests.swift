@@ -37,6 +37,21 @@ struct ParserHardeningTests {
         return try BMFFVerifier.verify(assertion, asset: Asset(url: url, fragments: []))
     }
 
+    @Test("FuzzCOSE: an untagged COSE_Sign1 at the depth limit still parses after re-encoding")
+    func untaggedCOSERoundTripsAtTheDepthLimit() throws {
+        // The unprotected header nests 14 arrays so the innermost integer sits at depth 16, the
+        // decoder's limit. Re-encoding used to add tag 18, one level more, and the result no longer parsed.
+        var nested = CBOR.int(1)
+        for _ in 0..<14 { nested = .array([nested]) }
+        let bytes = CBOR.array([.bytes([]), .map([CBORMapEntry(key: .int(7), value: nested)]), .null, .bytes([1, 2, 3])]).encoded()
+        let sign1 = try COSESign1(bytes: bytes)
+        #expect(!sign1.isTagged)
+        #expect(sign1.encoded == bytes)
+        #expect(throws: Never.self) { try COSESign1(bytes: sign1.encoded) }
+        // One level deeper is refused, tagged or not.
+        #expect(throws: C2PAError.self) { try COSESign1(bytes: CBOR.array([.bytes([]), .map([CBORMapEntry(key: .int(7), value: .array([nested]))]), .null, .bytes([])]).encoded()) }
+    }
+
     @Test("F11: a fixed Merkle block size near 2^64 does not overflow the leaf count")
     func hugeFixedBlockSize() throws {
         let file = Self.mdatFile(blocks: 40)

@@ -83,7 +83,7 @@ struct ScanWorkerTests {
         // The reports are verify's own: the same keys as `verify --format json`.
         let line = try #require(results.stdout.split(separator: "\n").first { $0.contains("clip-0.mp4") })
         let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        #expect(Set(report.keys) == ["analysisSeconds", "file", "manifest", "tool", "trace", "video", "visibleWatermark", "watermark"])
+        #expect(Set(report.keys) == ["analysisSeconds", "file", "manifest", "source", "tool", "trace", "video", "visibleWatermark", "watermark"])
         #expect((report["watermark"] as? [String: Any])?["checked"] as? Bool == true)
     }
 

@@ -267,6 +267,11 @@ struct ServiceTests {
             #expect(bad.status == 400, "\(query)")
             #expect(Self.errorMessage(bad) != nil)
         }
+        // maxResults is any positive integer, however large (schemathesis sent 2657034936703164874752).
+        for (maxResults, status) in [("1", 200), ("2657034936703164874752", 200), ("0", 400), ("-3", 400), ("1.5", 400), ("ten", 400)] {
+            let capped = try server.request("GET", "/matches/byBinding?alg=io.hallmark.spectral.v1&value=\(escaped)&maxResults=\(maxResults)", token: nil)
+            #expect(capped.status == status, "maxResults=\(maxResults): \(capped.text)")
+        }
         let badJSON = try server.request("POST", "/matches/byBinding", token: nil, headers: ["Content-Type": "application/json"], body: Data("{".utf8))
         #expect(badJSON.status == 400)
 
