@@ -193,6 +193,28 @@ struct ServiceTests {
         #expect(metrics.contains("hallmark_verify_rejected_total{reason=\"queue-full\"} 2"), "\(metrics)")
     }
 
+    /// A partner's instance: no watermark key and no registry in its home. It still checks
+    /// Content Credentials, says the watermark was not checked, and names nobody.
+    @Test func instanceWithoutTheKeyChecksCredentialsOnly() throws {
+        let stamped = try Self.stamped.get()
+        let bare = TestSupport.temporaryDirectory("serve-keyless")
+        let server = try Server(Stamped(home: bare, clip: stamped.clip, markId: stamped.markId, manifest: stamped.manifest,
+                                        tokenFile: stamped.tokenFile))
+        #expect(!FileManager.default.fileExists(atPath: bare.appendingPathComponent("watermark.key").path))
+        let answer = try server.request("POST", "/v1/verify", headers: ["Content-Type": "video/mp4"], body: try Data(contentsOf: stamped.clip))
+        #expect(answer.status == 200, "\(answer.text)")
+        let report = try answer.json()
+        let watermark = try #require(report["watermark"] as? [String: Any])
+        #expect(watermark["checked"] as? Bool == false)
+        #expect((watermark["note"] as? String)?.isEmpty == false, "\(watermark)")
+        #expect((report["manifest"] as? [String: Any])?["activeManifest"] as? String != nil, "\(report["manifest"] ?? "none")")
+        #expect(!answer.text.contains("acct-service"))
+        // Known paths answer 405 to other methods, with the methods they take.
+        let wrongMethod = try server.request("GET", "/v1/verify")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"]?.contains("POST") == true, "\(wrongMethod.headers)")
+    }
+
     @Test func marksNeedTheTokenAndAnExistingId() throws {
         let stamped = try Self.stamped.get()
         let server = try Server(stamped)
