@@ -122,8 +122,7 @@ public struct Verifier: Sendable {
                                              progress: progress, cancellation: cancellation, timer: timer)
         }
         let (clip, whole, windowDetections) = (pass.clip, pass.whole, pass.windows)
-        let defaultMark = VisibleMark(content: .text(VisibleMark.defaultText))
-        async let visibleWithDefault = Self.visibleWatermark(mark: defaultMark, samples: clip.samples)
+        let defaultMark = Self.defaultVisibleMark
 
         let registry = self.registry
         async let source = SourceSearch().findings(clip.fingerprint, registry: registry)
@@ -149,7 +148,7 @@ public struct Verifier: Sendable {
         if let description = record?.visibleMark, let recorded = try? JSONDecoder().decode(VisibleMark.self, from: Data(description.utf8)) {
             mark = recorded
         }
-        let visible = mark == defaultMark ? await visibleWithDefault : Self.visibleWatermark(mark: mark, samples: clip.samples)
+        let visible = mark == defaultMark ? pass.visibleWithDefault : Self.visibleWatermark(mark: mark, samples: clip.samples)
         progress?(1)
         timer.lap("attribution+visible")
         let manifest = manifestSection(embedded: embedded, record: record, markId: whole.markId, url: url, validator: validator)
@@ -174,7 +173,12 @@ public struct Verifier: Sendable {
         var windows: [DetectionResult]
         /// Video packets read but not decoded (non-reference frames skipped).
         var skippedFrames: Int
+        /// The visible mark looked for as the default label, while the watermark was detected
+        /// (most clips carry the default; one recorded otherwise is looked for again later).
+        var visibleWithDefault: VerificationReport.VisibleWatermark
     }
+
+    static let defaultVisibleMark = VisibleMark(content: .text(VisibleMark.defaultText))
 
     func decodeAndDetect(_ url: URL, referenceFramesOnly: Bool, detector: WatermarkDetector?, progress: ((Double) -> Void)?,
                          cancellation: Cancellation?, timer: StageTimer) async throws -> Pass {
@@ -184,15 +188,18 @@ public struct Verifier: Sendable {
         decoding.analyseEveryFrame = referenceFramesOnly
         let clip = try decoding.run(reader, url: url, progress: progress, cancellation: cancellation)
         timer.lap(referenceFramesOnly ? "decode reference frames" : "decode+accumulate")
+        // On another core while this one detects the watermark.
+        async let visibleWithDefault = Self.visibleWatermark(mark: Self.defaultVisibleMark, samples: clip.samples)
         guard let detector else {
-            return Pass(clip: clip, whole: .nothing(frames: 0), windows: [], skippedFrames: 0)
+            return Pass(clip: clip, whole: .nothing(frames: 0), windows: [], skippedFrames: 0, visibleWithDefault: await visibleWithDefault)
         }
         let whole = detector.detect(clip.whole)
         timer.lap("detect whole")
         let windows = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
         timer.lap("detect windows")
         try Task.checkCancellation()
-        return Pass(clip: clip, whole: whole, windows: windows, skippedFrames: max(0, reader.videoPackets - reader.framesDecoded))
+        return Pass(clip: clip, whole: whole, windows: windows, skippedFrames: max(0, reader.videoPackets - reader.framesDecoded),
+                    visibleWithDefault: await visibleWithDefault)
     }
 
     /// Whether the reference frames alone settle the verdict: the mark is read with a
