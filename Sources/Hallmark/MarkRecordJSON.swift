@@ -9,6 +9,7 @@ public enum MarkRecordJSON {
         return ["markId": MarkID.hex(record.markId), "account": record.account, "clipLabel": record.clipLabel ?? NSNull(),
                 "createdAt": iso.string(from: record.createdAt), "inputSHA256": record.inputSHA256 ?? NSNull(),
                 "outputSHA256": record.outputSHA256 ?? NSNull(), "hasManifest": record.manifest != nil,
+                "manifestId": record.manifestId ?? NSNull(),
                 "delivery": record.delivery.rawValue, "outputPath": record.outputPath ?? NSNull(), "sourceId": record.sourceId ?? NSNull()]
     }
 }

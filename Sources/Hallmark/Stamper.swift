@@ -164,7 +164,8 @@ public final class Stamper: Sendable {
                                 manifest: manifest.map { Data($0) },
                                 delivery: .pending, outputPath: output.destination.path,
                                 pendingOwner: Deliveries.owner(temporary: output.temporary),
-                                sourceId: request.sourceId ?? inputHash)
+                                sourceId: request.sourceId ?? inputHash,
+                                manifestLabel: manifest.map { ManifestLabel.active(inStore: $0) ?? MarkRecord.noManifestLabel })
         // The source's fingerprint goes in with the record (the first copy of a source stores it).
         let fingerprint = job.fingerprint.finish()
         let stored = record.sourceId.flatMap { fingerprint.hashes.isEmpty ? nil : SourceSearch.stored(fingerprint, sourceId: $0) }

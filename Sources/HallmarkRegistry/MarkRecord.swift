@@ -18,6 +18,10 @@ public struct MarkRecord: Sendable, Equatable, Codable {
     public var visibleMark: String?
     /// A C2PA manifest store (raw bytes). Empty `Data` and `nil` are kept distinct.
     public var manifest: Data?
+    /// The label of `manifest`'s active manifest (`urn:c2pa:…`), indexed so that the store can be
+    /// found by it (the Soft Binding Resolution API's `manifestId`). Nil in records written before
+    /// schema version 6 until they are backfilled (`setManifestLabels`).
+    public var manifestLabel: String?
     /// Whether the stamped file reached its destination (see `Delivery`).
     public var delivery: Delivery = .delivered
     /// Where the stamped file was written.
@@ -54,8 +58,10 @@ public struct MarkRecord: Sendable, Equatable, Codable {
         delivery: Delivery = .delivered,
         outputPath: String? = nil,
         pendingOwner: String? = nil,
-        sourceId: String? = nil
+        sourceId: String? = nil,
+        manifestLabel: String? = nil
     ) {
+        self.manifestLabel = manifestLabel
         self.delivery = delivery
         self.outputPath = outputPath
         self.pendingOwner = pendingOwner

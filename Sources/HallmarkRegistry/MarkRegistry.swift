@@ -30,6 +30,17 @@ public protocol MarkRegistry: FingerprintIndex {
     /// Records stamped from `sourceId`, oldest first.
     func records(sourceId: String) throws -> [MarkRecord]
 
+    /// The newest record whose `manifestLabel` is `label`, or nil (an indexed lookup).
+    func record(manifestLabel label: String) throws -> MarkRecord?
+
+    /// Up to `limit` records that hold a manifest but no `manifestLabel` (written by a build older
+    /// than schema version 6), oldest first, for `setManifestLabels` to backfill.
+    func recordsWithoutManifestLabel(limit: Int) throws -> [MarkRecord]
+
+    /// Sets the `manifestLabel` of each mark id (computed by the caller from its manifest), in
+    /// one transaction. Unknown ids change nothing.
+    func setManifestLabels(_ labels: [UInt64: String]) throws
+
     /// Every issued mark id (the codebook informed detection scores when no source narrows it).
     func markIds() throws -> [UInt64]
 

@@ -188,6 +188,14 @@ enum Migrations {
             // Finds the job a claim token holds (a retried claim); only running jobs are in it.
             "CREATE INDEX scan_jobs_claim ON scan_jobs (claim_token) WHERE state = 'running'",
         ]),
+        // The active manifest label of each record's store, so a store is found by its label
+        // (`GET /manifests/{manifestId}`) with an index lookup. Rows written before this version
+        // hold a manifest and no label; the second index finds them for the backfill.
+        Migration(version: 6, statements: [
+            "ALTER TABLE marks ADD COLUMN manifest_label TEXT",
+            "CREATE INDEX marks_manifest_label ON marks (manifest_label, created_at) WHERE manifest_label IS NOT NULL",
+            "CREATE INDEX marks_unlabelled ON marks (created_at) WHERE manifest_label IS NULL AND manifest IS NOT NULL",
+        ]),
     ]
 
     /// The bookkeeping table, created in the same transaction as the first migration.

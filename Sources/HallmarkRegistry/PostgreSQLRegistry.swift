@@ -74,6 +74,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
             ("account", record.account), ("clipLabel", record.clipLabel), ("inputSHA256", record.inputSHA256),
             ("outputSHA256", record.outputSHA256), ("visibleMark", record.visibleMark),
             ("outputPath", record.outputPath), ("pendingOwner", record.pendingOwner), ("sourceId", record.sourceId),
+            ("manifestLabel", record.manifestLabel),
         ]
         for case let (name, text?) in texts where text.utf8.contains(0) {
             throw RegistryError.invalidRecord("\(name) contains a NUL character, which PostgreSQL text cannot store")
@@ -81,7 +82,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
         do {
             // One statement: atomic by itself, no explicit transaction needed.
             try connection.query("""
-                INSERT INTO marks (\(SQLiteRegistry.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                INSERT INTO marks (\(SQLiteRegistry.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                 """, [
                     .int64(Int64(bitPattern: record.markId)),
                     .text(record.account),
@@ -95,6 +96,7 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
                     .optionalText(record.outputPath),
                     .optionalText(record.pendingOwner),
                     .optionalText(record.sourceId),
+                    .optionalText(record.manifestLabel),
                 ])
         } catch let error as PostgresError where error.sqlState == "23505" {
             throw RegistryError.duplicateMarkId(record.markId)
@@ -155,6 +157,33 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
     public func records(sourceId: String) throws -> [MarkRecord] {
         if sourceId.utf8.contains(0) { return [] }  // cannot be stored, so not there
         return try select("SELECT \(SQLiteRegistry.columns) FROM marks WHERE source_id = $1 ORDER BY created_at", [.text(sourceId)])
+    }
+
+    public func record(manifestLabel label: String) throws -> MarkRecord? {
+        if label.utf8.contains(0) { return nil }  // cannot be stored, so not there
+        return try select("""
+            SELECT \(SQLiteRegistry.columns) FROM marks WHERE manifest_label = $1 ORDER BY created_at DESC LIMIT 1
+            """, [.text(label)]).first
+    }
+
+    public func recordsWithoutManifestLabel(limit: Int) throws -> [MarkRecord] {
+        try select("""
+            SELECT \(SQLiteRegistry.columns) FROM marks WHERE manifest_label IS NULL AND manifest IS NOT NULL ORDER BY created_at LIMIT $1
+            """, [.int64(Int64(max(0, limit)))])
+    }
+
+    public func setManifestLabels(_ labels: [UInt64: String]) throws {
+        guard !labels.values.contains(where: { $0.utf8.contains(0) }) else {
+            throw RegistryError.invalidRecord("a manifestLabel contains a NUL character, which PostgreSQL text cannot store")
+        }
+        try locked {
+            try connection.transaction {
+                for (markId, label) in labels {
+                    try connection.query("UPDATE marks SET manifest_label = $1 WHERE mark_id = $2",
+                                         [.text(label), .int64(Int64(bitPattern: markId))])
+                }
+            }
+        }
     }
 
     public func markIds() throws -> [UInt64] {
@@ -253,7 +282,8 @@ public final class PostgreSQLRegistry: MarkRegistry, @unchecked Sendable {
             delivery: try SQLiteRegistry.delivery(result.text(row, 8), markId: markId),
             outputPath: result.text(row, 9),
             pendingOwner: result.text(row, 10),
-            sourceId: result.text(row, 11))
+            sourceId: result.text(row, 11),
+            manifestLabel: result.text(row, 12))
     }
 
     private enum SchemaState {

@@ -72,7 +72,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
             throw RegistryError.invalidRecord("createdAt \(record.createdAt) cannot be stored")
         }
         try connection.withStatement("""
-            INSERT INTO marks (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO marks (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """) { statement in
             try statement.bind(1, Int64(bitPattern: record.markId))
             try statement.bind(2, record.account)
@@ -86,6 +86,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
             try statement.bind(10, record.outputPath)
             try statement.bind(11, record.pendingOwner)
             try statement.bind(12, record.sourceId)
+            try statement.bind(13, record.manifestLabel)
             do {
                 try statement.step()
             } catch {
@@ -165,6 +166,32 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
         try select("SELECT \(Self.columns) FROM marks WHERE source_id = ? ORDER BY created_at") { try $0.bind(1, sourceId) }
     }
 
+    public func record(manifestLabel label: String) throws -> MarkRecord? {
+        try select("SELECT \(Self.columns) FROM marks WHERE manifest_label = ? ORDER BY created_at DESC LIMIT 1") {
+            try $0.bind(1, label)
+        }.first
+    }
+
+    public func recordsWithoutManifestLabel(limit: Int) throws -> [MarkRecord] {
+        try select("""
+            SELECT \(Self.columns) FROM marks WHERE manifest_label IS NULL AND manifest IS NOT NULL ORDER BY created_at LIMIT ?
+            """) { try $0.bind(1, Int64(max(0, limit))) }
+    }
+
+    public func setManifestLabels(_ labels: [UInt64: String]) throws {
+        try locked {
+            try connection.immediateTransaction {
+                for (markId, label) in labels {
+                    try connection.withStatement("UPDATE marks SET manifest_label = ? WHERE mark_id = ?") { statement in
+                        try statement.bind(1, label)
+                        try statement.bind(2, Int64(bitPattern: markId))
+                        try statement.step()
+                    }
+                }
+            }
+        }
+    }
+
     public func markIds() throws -> [UInt64] {
         try locked {
             try connection.withStatement("SELECT mark_id FROM marks") { statement in
@@ -222,7 +249,7 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
     // MARK: Internals
 
     static let columns =
-        "mark_id, account, clip_label, input_sha256, output_sha256, created_at, visible_mark, manifest, delivery, output_path, pending_owner, source_id"
+        "mark_id, account, clip_label, input_sha256, output_sha256, created_at, visible_mark, manifest, delivery, output_path, pending_owner, source_id, manifest_label"
 
     /// Tests reach the raw connection through this; the lock is held while `body` runs.
     func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
@@ -256,7 +283,8 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
             delivery: try delivery(statement.text(8), markId: markId),
             outputPath: statement.text(9),
             pendingOwner: statement.text(10),
-            sourceId: statement.text(11))
+            sourceId: statement.text(11),
+            manifestLabel: statement.text(12))
     }
 
     static func delivery(_ text: String?, markId: UInt64) throws -> MarkRecord.Delivery {

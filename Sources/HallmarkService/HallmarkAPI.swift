@@ -137,10 +137,9 @@ struct HallmarkAPI: Sendable {
 
     /// The one manifest bound to `markId`, if the registry holds one.
     private func matches(markId: UInt64) async throws -> Response {
-        guard let registry, let store = try registry.record(markId: markId)?.manifest, let label = ManifestIndex.activeLabel(of: store) else {
+        guard let registry, let record = try registry.record(markId: markId), let label = record.manifestId else {
             return Self.noMatches
         }
-        await manifests?.note(label: label, markId: markId)
         return JSONBody.response(["matches": [["manifestId": label, "similarityScore": 100]]])
     }
 

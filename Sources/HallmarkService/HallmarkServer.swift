@@ -22,8 +22,8 @@ public enum HallmarkServer {
         }
         let service = VerificationService(verifier: verifier, configuration: configuration, limiter: limiter,
                                           executor: VerifyExecutor(), metrics: metrics, uploads: uploads, logger: logger)
-        let api = HallmarkAPI(service: service, registry: verifier.registry,
-                              manifests: verifier.registry.map { ManifestIndex(registry: $0) },
+        let manifests = verifier.registry.map { ManifestIndex(registry: $0) }
+        let api = HallmarkAPI(service: service, registry: verifier.registry, manifests: manifests,
                               tokens: configuration.tokens, metrics: metrics, limiter: limiter)
 
         let router = Router(context: BasicRequestContext.self)
@@ -34,7 +34,12 @@ public enum HallmarkServer {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hallmark"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
-        var group = ServiceGroupConfiguration(services: [app], logger: logger)
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: app)]
+        if let manifests {
+            // Runs once and ends; the server keeps running.
+            services.append(.init(service: ManifestBackfill(index: manifests, logger: logger), successTerminationBehavior: .ignore))
+        }
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]
         try await ServiceGroup(configuration: group).run()
     }

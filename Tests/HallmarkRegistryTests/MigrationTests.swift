@@ -12,9 +12,9 @@ struct MigrationTests {
             do {
                 let registry = try SQLiteRegistry(path: path, create: true)
                 first = try registry.appliedMigrations()
-                #expect(first.map(\.version) == [1, 2, 3, 4, 5])
-                #expect(try registry.schemaVersion() == 5)
-                #expect(SQLiteRegistry.supportedSchemaVersion == 5)
+                #expect(first.map(\.version) == [1, 2, 3, 4, 5, 6])
+                #expect(try registry.schemaVersion() == 6)
+                #expect(SQLiteRegistry.supportedSchemaVersion == 6)
                 for migration in first {
                     // ISO-8601 UTC, e.g. 2025-11-23T23:19:00.123Z
                     #expect(migration.appliedAt.hasSuffix("Z"))
@@ -48,7 +48,7 @@ struct MigrationTests {
 
             let registry = try SQLiteRegistry(path: path, create: false)
             let applied = try registry.appliedMigrations()
-            #expect(applied.map(\.version) == [1, 2, 3, 4, 5])
+            #expect(applied.map(\.version) == [1, 2, 3, 4, 5, 6])
             #expect(applied.first == v1Applied)
             let expected = MarkRecord(
                 markId: .max, account: "legacy", clipLabel: "old clip",

@@ -62,7 +62,7 @@ struct PostgreSQLRegistryTests {
                 outputSHA256: String(repeating: "cd", count: 32),
                 createdAt: Date(timeIntervalSince1970: 1_732_400_000.123),
                 visibleMark: #"{"text":"bob","opacity":0.2}"#,
-                manifest: Data([0x00, 0xFF, 0x10, 0x00, 0x7F, 0x5C, 0x78]))  // includes NUL and "\x"
+                manifest: Data([0x00, 0xFF, 0x10, 0x00, 0x7F, 0x5C, 0x78]), manifestLabel: "urn:c2pa:6a0c2b1e-0000-4000-8000-000000000001")  // includes NUL and "\x"
             let maximal = MarkRecord(markId: .max, account: "carol", createdAt: full.createdAt)
             let signBit = MarkRecord(markId: 1 << 63, account: "carol", createdAt: full.createdAt)
             let small = MarkRecord(markId: 1, account: "dave", createdAt: Date(timeIntervalSince1970: -86_400.5))
@@ -182,7 +182,7 @@ struct PostgreSQLRegistryTests {
             #expect(columns == [
                 "mark_id bigint", "account text", "clip_label text", "input_sha256 text",
                 "output_sha256 text", "created_at bigint", "visible_mark text", "manifest bytea",
-                "delivery text", "output_path text", "pending_owner text", "source_id text",
+                "delivery text", "output_path text", "pending_owner text", "source_id text", "manifest_label text",
             ])
         }
     }

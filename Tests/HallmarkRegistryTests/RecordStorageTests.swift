@@ -16,7 +16,7 @@ struct RecordStorageTests {
                 outputSHA256: String(repeating: "cd", count: 32),
                 createdAt: Date(timeIntervalSince1970: 1_732_400_000.123),
                 visibleMark: #"{"text":"bob","opacity":0.2}"#,
-                manifest: Data([0x00, 0xFF, 0x10, 0x00, 0x7F]))
+                manifest: Data([0x00, 0xFF, 0x10, 0x00, 0x7F]), manifestLabel: "urn:c2pa:6a0c2b1e-0000-4000-8000-000000000001")
             let maximal = MarkRecord(markId: .max, account: "carol")
             let small = MarkRecord(markId: 1, account: "dave", createdAt: Date(timeIntervalSince1970: -86_400.5))
 

@@ -198,4 +198,7 @@ struct FixedRegistry: MarkRegistry {
     func records(sourceId: String) throws -> [MarkRecord] { try ids.compactMap { try record(markId: $0) }.filter { $0.sourceId == sourceId } }
     func markIds() throws -> [UInt64] { ids }
     func unusedMarkId() throws -> UInt64 { throw RegistryError.unsupported("a fixed test registry is read-only") }
+    func record(manifestLabel label: String) throws -> MarkRecord? { nil }
+    func recordsWithoutManifestLabel(limit: Int) throws -> [MarkRecord] { [] }
+    func setManifestLabels(_ labels: [UInt64: String]) throws { throw RegistryError.unsupported("a fixed test registry is read-only") }
 }

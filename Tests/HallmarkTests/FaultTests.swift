@@ -328,4 +328,7 @@ struct FailingRegistry: MarkRegistry {
     func records(sourceId: String) throws -> [MarkRecord] { try wrapping.records(sourceId: sourceId) }
     func markIds() throws -> [UInt64] { try fail(.count); return try wrapping.markIds() }
     func unusedMarkId() throws -> UInt64 { try wrapping.unusedMarkId() }
+    func record(manifestLabel label: String) throws -> MarkRecord? { try fail(.lookup); return try wrapping.record(manifestLabel: label) }
+    func recordsWithoutManifestLabel(limit: Int) throws -> [MarkRecord] { try wrapping.recordsWithoutManifestLabel(limit: limit) }
+    func setManifestLabels(_ labels: [UInt64: String]) throws { try wrapping.setManifestLabels(labels) }
 }

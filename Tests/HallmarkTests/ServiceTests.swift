@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import Hallmark
+import HallmarkC2PA
 import HallmarkRegistry
+@testable import HallmarkService
 
 /// `hallmark serve` run as the built executable on an ephemeral loopback port: every endpoint
 /// and every error code of openapi/hallmark.yaml.
@@ -215,6 +217,37 @@ struct ServiceTests {
         #expect(wrongMethod.headers["allow"]?.contains("POST") == true, "\(wrongMethod.headers)")
     }
 
+    @Test func manifestsAreFoundByTheirIndexedLabelAndLegacyRowsAreBackfilled() async throws {
+        let stamped = try Self.stamped.get()
+        let label = try #require(ManifestLabel.active(inStore: [UInt8](stamped.manifest)))
+        // The stamp wrote the label with the record.
+        let home = try SQLiteRegistry(path: stamped.home.appendingPathComponent("registry.sqlite").path, create: false)
+        #expect(try home.record(markId: stamped.markId)?.manifestLabel == label)
+        #expect(try home.record(manifestLabel: label)?.markId == stamped.markId)
+
+        // Rows written before labels were indexed: a store without its label, and bytes that are no store.
+        let registry = try SQLiteRegistry(path: TestSupport.temporaryDirectory("legacy-labels").appendingPathComponent("r.sqlite").path, create: true)
+        try registry.insert(MarkRecord(markId: 7, account: "legacy", manifest: stamped.manifest))
+        try registry.insert(MarkRecord(markId: 8, account: "legacy", manifest: Data("not a manifest store".utf8)))
+        #expect(try registry.record(manifestLabel: label) == nil)
+        let index = ManifestIndex(registry: registry, backfillInterval: .seconds(3600))
+        #expect(try await index.store(label: label) == stamped.manifest)
+        #expect(try registry.record(markId: 7)?.manifestLabel == label)
+        #expect(try registry.record(markId: 8)?.manifestLabel == MarkRecord.noManifestLabel)
+        #expect(try registry.recordsWithoutManifestLabel(limit: 10).isEmpty)
+        #expect(try await index.store(label: MarkRecord.noManifestLabel) == nil)
+
+        // Within the interval a miss does not backfill again: a legacy row added now stays unlabelled...
+        try registry.insert(MarkRecord(markId: 9, account: "legacy", createdAt: Date() + 1, manifest: stamped.manifest))
+        #expect(try await index.store(label: "urn:c2pa:00000000-0000-0000-0000-000000000000") == nil)
+        #expect(try registry.recordsWithoutManifestLabel(limit: 10).map(\.markId) == [9])
+        // ...until the interval has passed; the newest record with a label wins.
+        let eager = ManifestIndex(registry: registry, backfillInterval: .zero)
+        #expect(try await eager.store(label: "urn:c2pa:00000000-0000-0000-0000-000000000000") == nil)
+        #expect(try registry.recordsWithoutManifestLabel(limit: 10).isEmpty)
+        #expect(try registry.record(manifestLabel: label)?.markId == 9)
+    }
+
     @Test func marksNeedTheTokenAndAnExistingId() throws {
         let stamped = try Self.stamped.get()
         let server = try Server(stamped)
@@ -225,6 +258,7 @@ struct ServiceTests {
         #expect(record["markId"] as? String == hex)
         #expect(record["account"] as? String == "acct-service")
         #expect(record["hasManifest"] as? Bool == true)
+        #expect(record["manifestId"] as? String == ManifestLabel.active(inStore: [UInt8](stamped.manifest)))
         #expect(try server.request("GET", "/v1/marks/\(hex.uppercased())").status == 200)
         #expect(try server.request("GET", "/v1/marks/\(hex)", token: nil).status == 401)
         let unknown = try server.request("GET", "/v1/marks/\(MarkID.hex(stamped.markId ^ 1))")
