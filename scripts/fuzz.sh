@@ -32,12 +32,17 @@ if [ "${FUZZ_ASAN:-1}" = 0 ]; then
 else
     build=(swift build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -enable-testing --package-path Fuzz)
 fi
-nice -n 10 "${build[@]}" 2>&1 | grep -Ev '^\[|Cannot export local symbol' >&2 || true
 bin=$("${build[@]}" --show-bin-path)
+# Build only when a binary is missing or older than a source: an incremental rebuild of binaries
+# that were up to date once relinked them without coverage counters (cause not found).
+stale=0
+for t in "${run[@]}"; do
+    if [ ! -x "$bin/$t" ] || [ -n "$(find Sources Fuzz/Sources -name '*.swift' -newer "$bin/$t" -print -quit)" ]; then stale=1; fi
+done
+if [ $stale = 1 ]; then nice -n 10 "${build[@]}" 2>&1 | grep -Ev '^\[|Cannot export local symbol' >&2 || true; fi
 for t in "${run[@]}"; do
     [ -x "$bin/$t" ] || { echo "build failed: no $bin/$t" >&2; exit 1; }
-    # An incremental rebuild once linked the targets without coverage counters (cause not found;
-    # two of these scripts had started building at the same moment): libFuzzer then runs blind.
+    # A binary without coverage counters would let libFuzzer run blind (see the build above).
     if command -v readelf >/dev/null && ! readelf -S "$bin/$t" | grep -q sancov; then
         echo "$bin/$t has no coverage instrumentation: rm -rf the build folder's release directory and run again" >&2; exit 1
     fi
