@@ -140,6 +140,7 @@ struct HallmarkAPI: Sendable {
         guard let registry, let record = try registry.record(markId: markId), let label = record.manifestId else {
             return Self.noMatches
         }
+        try await manifests?.labelIfNeeded(record)
         return JSONBody.response(["matches": [["manifestId": label, "similarityScore": 100]]])
     }
 

@@ -31,6 +31,13 @@ actor ManifestIndex {
         return try registry.record(manifestLabel: label)?.manifest
     }
 
+    /// Labels `record` now if it came from an older build, so that the manifest id a binding
+    /// lookup has just answered with is found at once by `store(label:)`.
+    func labelIfNeeded(_ record: MarkRecord) throws {
+        guard record.manifestLabel == nil, record.manifest != nil else { return }
+        try registry.setManifestLabels([record.markId: record.labelOfStore])
+    }
+
     /// Labels every record that has a manifest and no label; returns how many it labelled.
     /// Yields between batches of `batchSize` (one transaction each), so that a large backfill
     /// does not hold a thread of the server's pool.

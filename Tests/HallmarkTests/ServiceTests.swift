@@ -246,6 +246,13 @@ struct ServiceTests {
         #expect(try await eager.store(label: "urn:c2pa:00000000-0000-0000-0000-000000000000") == nil)
         #expect(try registry.recordsWithoutManifestLabel(limit: 10).isEmpty)
         #expect(try registry.record(manifestLabel: label)?.markId == 9)
+
+        // A binding lookup that answers with a legacy record's manifest id labels it at once.
+        try registry.insert(MarkRecord(markId: 10, account: "legacy", createdAt: Date() + 2, manifest: stamped.manifest))
+        try await index.labelIfNeeded(try #require(try registry.record(markId: 10)))
+        #expect(try registry.record(markId: 10)?.manifestLabel == label)
+        #expect(try await index.store(label: label) == stamped.manifest)
+        #expect(try registry.record(manifestLabel: label)?.markId == 10)
     }
 
     @Test func marksNeedTheTokenAndAnExistingId() throws {
