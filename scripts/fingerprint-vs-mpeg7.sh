@@ -36,34 +36,8 @@ references=100000
 [ -x /usr/bin/time ] || { echo "error: needs GNU time (apt-get install -y time)" >&2; exit 1; }
 export HALLMARK="$hallmark"
 
-# The sources and rows are read from fingerprint-eval.sh, so the two scripts cannot drift apart.
-eval_script=scripts/fingerprint-eval.sh
-start=2.3
-eval "$(sed -n '/^declare -a rows=(/,/^)/p' "$eval_script")"
-declare -A sources
-if [ -f ../shared/media/ai-clip-1080p.mp4 ]; then sources[ai-clip-1080p]=../shared/media/ai-clip-1080p.mp4; fi
-for name in $(sed -n 's/^make_lavfi \([^ ]*\) .*/\1/p' "$eval_script"); do sources[$name]="$work/$name.mp4"; done
-names=(); for name in $(printf '%s\n' "${!sources[@]}" | sort); do
-    [[ -z "${SOURCES:-}" || " $SOURCES " == *" $name "* ]] || continue
-    names+=("$name")
-done
-labels=(); truths=()
-for row in "${rows[@]}"; do
-    IFS='|' read -r label cut _ <<<"$row"
-    [[ -z "${ROWS:-}" || " $ROWS " == *" $label "* ]] || continue
-    labels+=("$label"); truths+=("$(echo "$cut" | awk '{print $2}')")
-done
-
-missing=0
-for name in "${names[@]}"; do
-    [ -f "${sources[$name]}" ] || missing=1
-    for label in "${labels[@]}"; do [ -f "$work/$name.$label.mp4" ] || missing=1; done
-done
-if [ "$missing" = 1 ]; then
-    echo "making the copies: bash $eval_script $work > $work/fingerprint-eval.md" >&2
-    mkdir -p "$work"
-    bash "$eval_script" "$work" >"$work/fingerprint-eval.md"
-fi
+# The sources, rows and copies of fingerprint-eval.sh.
+source scripts/fingerprint-copies.sh
 
 results="$work/vs-mpeg7.tsv"   # kind method source copy truth found offset wall cpu
 touch "$results"

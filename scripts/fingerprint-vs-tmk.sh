@@ -42,37 +42,8 @@ fi
 [ -x "$ffmpeg_bin" ] || { echo "error: no ffmpeg (set FFMPEG)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "error: needs GNU time (apt-get install -y time)" >&2; exit 1; }
 
-# The sources and rows are read from fingerprint-eval.sh, so the scripts cannot drift apart.
-eval_script=scripts/fingerprint-eval.sh
-start=2.3
-eval "$(sed -n '/^declare -a rows=(/,/^)/p' "$eval_script")"
-declare -A sources
-if [ -f ../shared/media/ai-clip-1080p.mp4 ]; then sources[ai-clip-1080p]=../shared/media/ai-clip-1080p.mp4; fi
-for name in $(sed -n 's/^make_lavfi \([^ ]*\) .*/\1/p' "$eval_script"); do sources[$name]="$work/$name.mp4"; done
-names=(); for name in $(printf '%s\n' "${!sources[@]}" | sort); do
-    [[ -z "${SOURCES:-}" || " $SOURCES " == *" $name "* ]] || continue
-    names+=("$name")
-done
-labels=(); truths=()
-for row in "${rows[@]}"; do
-    IFS='|' read -r label cut _ <<<"$row"
-    [[ -z "${ROWS:-}" || " $ROWS " == *" $label "* ]] || continue
-    labels+=("$label"); truths+=("$(echo "$cut" | awk '{print $2}')")
-done
-
-missing=0
-for name in "${names[@]}"; do
-    [ -f "${sources[$name]}" ] || missing=1
-    for label in "${labels[@]}"; do [ -f "$work/$name.$label.mp4" ] || missing=1; done
-done
-if [ "$missing" = 1 ]; then
-    hallmark="${HALLMARK:-.build/release/hallmark}"
-    [ -x "$hallmark" ] || { echo "error: copies missing and no hallmark at $hallmark to make them (set HALLMARK)" >&2; exit 1; }
-    export HALLMARK="$hallmark"
-    echo "making the copies: bash $eval_script $work > $work/fingerprint-eval.md" >&2
-    mkdir -p "$work"
-    bash "$eval_script" "$work" >"$work/fingerprint-eval.md"
-fi
+# The sources, rows and copies of fingerprint-eval.sh.
+source scripts/fingerprint-copies.sh
 
 method="tmk+pdqf[c1=$c1,c2=$c2]"
 results="$work/vs-tmk.tsv"   # kind method source copy truth found level1 level2 wall cpu
