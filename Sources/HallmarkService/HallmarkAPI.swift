@@ -54,9 +54,7 @@ struct HallmarkAPI: Sendable {
             return try await matches(alg: body.alg, value: body.value)
         }
         router.post("/matches/byContent") { request, _ in
-            let report = try await service.verify(request)
-            guard report.watermark.detected, let hex = report.watermark.markId, let id = MarkID.parse(hex) else { return Self.noMatches }
-            return try await matches(markId: id)
+            try await matches(markIds: Self.bindings(in: try await service.verify(request)))
         }
         router.get("/manifests/:manifestId") { request, context in
             let label = context.parameters.get("manifestId") ?? ""
@@ -132,16 +130,32 @@ struct HallmarkAPI: Sendable {
         guard let bytes = Self.base64Bytes(value), bytes.count == 8 else {
             throw APIError(.badRequest, "value must be the base64 of the 8-byte binding (the mark id, big-endian)")
         }
-        return try await matches(markId: bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        return try await matches(markIds: [bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }])
     }
 
-    /// The one manifest bound to `markId`, if the registry holds one.
-    private func matches(markId: UInt64) async throws -> Response {
-        guard let registry, let record = try registry.record(markId: markId), let label = record.manifestId else {
-            return Self.noMatches
+    /// The bindings an asset carries: the mark id read blind, then every mark informed detection
+    /// attributed to it (each past the false-accusation threshold, strongest first): a copy whose
+    /// payload no longer decodes, or an average of several accounts' copies.
+    static func bindings(in report: VerificationReport) -> [UInt64] {
+        var ids: [UInt64] = []
+        if report.watermark.detected, let hex = report.watermark.markId, let id = MarkID.parse(hex) { ids.append(id) }
+        for accused in report.trace.accused {
+            if let id = MarkID.parse(accused.markId), !ids.contains(id) { ids.append(id) }
         }
-        try await manifests?.labelIfNeeded(record)
-        return JSONBody.response(["matches": [["manifestId": label, "similarityScore": 100]]])
+        return ids
+    }
+
+    /// The manifests bound to `markIds` that the registry holds. The score is 100: each binding
+    /// is the exact mark id of a registered copy.
+    private func matches(markIds: [UInt64]) async throws -> Response {
+        guard let registry else { return Self.noMatches }
+        var matches: [[String: Any]] = []
+        for markId in markIds {
+            guard let record = try registry.record(markId: markId), let label = record.manifestId else { continue }
+            try await manifests?.labelIfNeeded(record)
+            matches.append(["manifestId": label, "similarityScore": 100])
+        }
+        return JSONBody.response(["matches": matches])
     }
 
     /// Standard or URL-safe base64, padded or not; a query's `+` may arrive as a space.

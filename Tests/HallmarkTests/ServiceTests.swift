@@ -255,6 +255,35 @@ struct ServiceTests {
         #expect(try registry.record(manifestLabel: label)?.markId == 10)
     }
 
+    /// A small flat source re-encoded: the payload no longer decodes blind, informed detection
+    /// still attributes it, and byContent answers with that copy's manifest.
+    @Test func byContentAnswersWithTheMarkInformedDetectionFinds() throws {
+        try #require(TestSupport.hasFFmpegCLI, "needs the ffmpeg CLI to make the source and the copy")
+        let workspace = try TestSupport.Workspace()
+        let source = workspace.directory.appendingPathComponent("testsrc2-640x272.mp4")
+        try #require(try TestSupport.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x272:rate=24:duration=4", "-c:v", "libx264", "-crf", "16", source.path]) == 0)
+        let stamped = try workspace.stamp(source, account: "acct-informed")
+        let copy = workspace.directory.appendingPathComponent("copy-crf28.mp4")
+        try #require(try TestSupport.ffmpeg(["-i", stamped.output.path, "-c:v", "libx264", "-crf", "28", copy.path]) == 0)
+        let tokenFile = workspace.directory.appendingPathComponent("tokens")
+        try Data("\(Self.token)\n".utf8).write(to: tokenFile)
+        chmod(tokenFile.path, 0o600)
+        let server = try Server(Stamped(home: workspace.directory, clip: stamped.output, markId: stamped.markId,
+                                        manifest: Data(try #require(stamped.manifest)), tokenFile: tokenFile))
+        let report = try server.request("POST", "/v1/verify", headers: ["Content-Type": "video/mp4"], body: try Data(contentsOf: copy)).json()
+        let watermark = try #require(report["watermark"] as? [String: Any])
+        let accused = try #require((report["trace"] as? [String: Any])?["accused"] as? [[String: Any]])
+        // What makes this the informed path: the blind reading fails, the attribution does not.
+        #expect(watermark["detected"] as? Bool == false, "the blind decoder read it: this test no longer covers the informed path")
+        #expect(accused.first?["markId"] as? String == MarkID.hex(stamped.markId) && accused.first?["evidence"] as? String == "informed", "\(accused)")
+
+        let answer = try server.request("POST", "/matches/byContent", token: nil, body: try Data(contentsOf: copy))
+        #expect(answer.status == 200, "\(answer.text)")
+        let matches = try #require(try answer.json()["matches"] as? [[String: Any]])
+        #expect(matches.map { $0["manifestId"] as? String } == [ManifestLabel.active(inStore: try #require(stamped.manifest))], "\(matches)")
+        #expect(!answer.text.contains("acct-informed"))
+    }
+
     @Test func marksNeedTheTokenAndAnExistingId() throws {
         let stamped = try Self.stamped.get()
         let server = try Server(stamped)
