@@ -112,7 +112,7 @@ struct AttributionTests {
             let report = try await generation.workspace.verifier().verify(try attacked([generation.copies[1]], graph: graph, encoder: encoder, name: "\(size)-\(name).mp4"))
             let trace = report.trace
             let named = expectOnlyContributors(trace, [generation.accounts[1]], "\(size) \(name)")
-            // It failed once in about 25 runs (nobody named); what the detector saw, should it fail again.
+            // It failed once in 37 runs (nobody named); what the detector saw, should it fail again.
             let watermark = report.watermark
             #expect(named == [generation.accounts[1]], """
                 \(size) \(name): \(trace.note ?? "") | watermark detected \(watermark.detected), id \(watermark.markId ?? "none") \
