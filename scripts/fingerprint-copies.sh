@@ -2,7 +2,7 @@
 # the sources and transformation rows of scripts/fingerprint-eval.sh, read from it so the scripts
 # cannot drift apart, narrowed by SOURCES / ROWS, and the copies in $work made by it when missing.
 # Expects `work` set; sets `sources` (name -> file), `names`, `labels`, `truths` (true offsets),
-# `eval_script`. Making the copies needs the hallmark executable: HALLMARK or .build/release/hallmark.
+# `eval_script`, and defines `run_all_pairs`. Making the copies needs the hallmark executable: HALLMARK or .build/release/hallmark.
 eval_script=scripts/fingerprint-eval.sh
 start=2.3
 eval "$(sed -n '/^declare -a rows=(/,/^)/p' "$eval_script")"
@@ -33,3 +33,28 @@ if [ "$missing" = 1 ]; then
     mkdir -p "$work"
     bash "$eval_script" "$work" >"$work/fingerprint-eval.md"
 fi
+
+# Every related pair (each source and its own copies), then with UNRELATED=1 (the default) every
+# unrelated one (each source against the other sources' copies), through the caller's
+# `run_pair KIND SOURCE-NAME SOURCE-FILE COPY-FILE TRUE-OFFSET`.
+run_all_pairs() {
+    total=$(( ${#names[@]} * ${#labels[@]} )); n=0
+    for name in "${names[@]}"; do
+        for i in "${!labels[@]}"; do
+            n=$((n + 1)); echo "related $n/$total: $name ${labels[$i]}" >&2
+            run_pair related "$name" "${sources[$name]}" "$work/$name.${labels[$i]}.mp4" "${truths[$i]}"
+        done
+    done
+    if [ "$unrelated" = 1 ]; then
+        total=$(( ${#names[@]} * (${#names[@]} - 1) * ${#labels[@]} )); n=0
+        for name in "${names[@]}"; do
+            for other in "${names[@]}"; do
+                [ "$other" = "$name" ] && continue
+                for i in "${!labels[@]}"; do
+                    n=$((n + 1)); echo "unrelated $n/$total: $name vs $other ${labels[$i]}" >&2
+                    run_pair unrelated "$name" "${sources[$name]}" "$work/$other.${labels[$i]}.mp4" "${truths[$i]}"
+                done
+            done
+        done
+    fi
+}

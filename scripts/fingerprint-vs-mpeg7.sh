@@ -81,25 +81,7 @@ run_pair() {  # kind source-name source copy truth
     done
 }
 
-total=$(( ${#names[@]} * ${#labels[@]} )); n=0
-for name in "${names[@]}"; do
-    for i in "${!labels[@]}"; do
-        n=$((n + 1)); echo "related $n/$total: $name ${labels[$i]}" >&2
-        run_pair related "$name" "${sources[$name]}" "$work/$name.${labels[$i]}.mp4" "${truths[$i]}"
-    done
-done
-if [ "$unrelated" = 1 ]; then
-    total=$(( ${#names[@]} * (${#names[@]} - 1) * ${#labels[@]} )); n=0
-    for name in "${names[@]}"; do
-        for other in "${names[@]}"; do
-            [ "$other" = "$name" ] && continue
-            for i in "${!labels[@]}"; do
-                n=$((n + 1)); echo "unrelated $n/$total: $name vs $other ${labels[$i]}" >&2
-                run_pair unrelated "$name" "${sources[$name]}" "$work/$other.${labels[$i]}.mp4" "${truths[$i]}"
-            done
-        done
-    done
-fi
+run_all_pairs
 
 python3 - "$results" "hallmark" "mpeg7[$mpeg7_opts]" "$work" "$unrelated" "${names[*]}" "${labels[@]}" <<'PY'
 import collections, statistics, sys

@@ -108,25 +108,7 @@ run_pair() {  # kind source-name source copy truth
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$method" "$2" "$4" "$5" "$line" "$(times)" >>"$results"
 }
 
-total=$(( ${#names[@]} * ${#labels[@]} )); n=0
-for name in "${names[@]}"; do
-    for i in "${!labels[@]}"; do
-        n=$((n + 1)); echo "related $n/$total: $name ${labels[$i]}" >&2
-        run_pair related "$name" "${sources[$name]}" "$work/$name.${labels[$i]}.mp4" "${truths[$i]}"
-    done
-done
-if [ "$unrelated" = 1 ]; then
-    total=$(( ${#names[@]} * (${#names[@]} - 1) * ${#labels[@]} )); n=0
-    for name in "${names[@]}"; do
-        for other in "${names[@]}"; do
-            [ "$other" = "$name" ] && continue
-            for i in "${!labels[@]}"; do
-                n=$((n + 1)); echo "unrelated $n/$total: $name vs $other ${labels[$i]}" >&2
-                run_pair unrelated "$name" "${sources[$name]}" "$work/$other.${labels[$i]}.mp4" "${truths[$i]}"
-            done
-        done
-    done
-fi
+run_all_pairs
 
 python3 - "$results" "$method" "$work" "$unrelated" "${names[*]}" "$c1" "$c2" "${labels[@]}" <<'PY'
 import collections, os, statistics, sys
