@@ -43,7 +43,8 @@ if [ $stale = 1 ]; then nice -n 10 "${build[@]}" 2>&1 | grep -Ev '^\[|Cannot exp
 for t in "${run[@]}"; do
     [ -x "$bin/$t" ] || { echo "build failed: no $bin/$t" >&2; exit 1; }
     # A binary without coverage counters would let libFuzzer run blind (see the build above).
-    if command -v readelf >/dev/null && ! readelf -S "$bin/$t" | grep -q sancov; then
+    # (readelf's whole output is read first: with pipefail, grep -q quitting early fails the pipe.)
+    if command -v readelf >/dev/null && ! grep -q sancov <<<"$(readelf -S "$bin/$t")"; then
         echo "$bin/$t has no coverage instrumentation: rm -rf the build folder's release directory and run again" >&2; exit 1
     fi
 done
