@@ -53,8 +53,8 @@ for name in $(printf '%s\n' "${!sources[@]}" | sort); do
     echo
     echo "### $name"
     echo
-    echo "| transformation | found | offset error (s) | similarity | flipped | matched (s) | false-match p (index 1e5) |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| transformation | found | offset error (s) | similarity | flipped | crop | above captions | matched (s) | false-match p (index 1e5) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
     for row in "${rows[@]}"; do
         IFS='|' read -r label cut filter <<<"$row"
         out="$work/$name.$label.mp4"
@@ -73,11 +73,11 @@ for name in $(printf '%s\n' "${!sources[@]}" | sort); do
 import json, sys
 j = json.loads(sys.argv[1]); truth = float(sys.argv[2]); label = sys.argv[3]
 if "similarity" not in j:
-    print(f"| {label} | no | - | - | - | - | - |"); sys.exit()
+    print(f"| {label} | no | - | - | - | - | - | - | - |"); sys.exit()
 lp = j["log10FalseMatch"]
 found = lp <= -6
 p = "below 1e-15" if lp < -15 else f"{10**lp:.2g}"
-print(f"| {label} | {'yes' if found else 'no (near-miss)'} | {abs(j['offsetSeconds'] - truth):.3f} | {j['similarity']:.3f} | {j['flipped']} | {j['pairs'] * 0.125:.2f} | {p} |")
+print(f"| {label} | {'yes' if found else 'no (near-miss)'} | {abs(j['offsetSeconds'] - truth):.3f} | {j['similarity']:.3f} | {j['flipped']} | {j['crop']} | {j['aboveCaptions']} | {j['pairs'] * 0.125:.2f} | {p} |")
 PY
     done
 done

@@ -26,6 +26,9 @@ extension VerificationReport {
             public var mirrored: Bool
             /// The centred crop (fraction of each side) the suspect matched as (1: none).
             public var crop: Double
+            /// Matched on the picture above the caption band only (a caption, subtitle or text
+            /// added at the bottom of the copy).
+            public var aboveCaptions: Bool
         }
 
         /// Best first; empty when nothing matches.
@@ -96,7 +99,7 @@ extension SourceSearch {
                      accounts: Array(Set(records.map(\.account))).sorted(), markIds: records.map { MarkID.hex($0.markId) },
                      offsetSeconds: a.offsetSeconds, durationMatched: a.durationMatched, similarity: a.similarity,
                      falseMatchProbability: pow(10, log10p), log10FalseMatchProbability: log10p,
-                     probabilityIsBound: log10p < -15, mirrored: a.flipped, crop: a.crop)
+                     probabilityIsBound: log10p < -15, mirrored: a.flipped, crop: a.crop, aboveCaptions: a.aboveCaptions)
     }
 }
 
@@ -110,7 +113,8 @@ extension VerificationReport.Source {
         for match in matches {
             lines.append("source (reverse search): \(match.sourceId.prefix(16))" + (match.clipLabel.map { " \"\($0)\"" } ?? "")
                          + String(format: " at %.2f s, %.1f s matched, similarity %.3f", match.offsetSeconds, match.durationMatched, match.similarity)
-                         + (match.mirrored ? ", mirrored" : "") + (match.crop < 1 ? String(format: ", cropped to %.2f", match.crop) : ""))
+                         + (match.mirrored ? ", mirrored" : "") + (match.crop < 1 ? String(format: ", cropped to %.2f", match.crop) : "")
+                         + (match.aboveCaptions ? ", above the caption band" : ""))
             lines.append("  false-match probability: \(Self.text(match)) (index of \(indexSize)); issued to \(match.accounts.joined(separator: ", ")) (marks \(match.markIds.joined(separator: ", ")))")
         }
         if let miss = nearMiss {

@@ -6,7 +6,8 @@ import HallmarkRegistry
 /// content fingerprint in the registry (whether or not the watermark survived).
 ///
 /// Lookup is multi-index hashing: each reference sample (every second one, four a second) is
-/// indexed under its four 16-bit substrings; a suspect sample that differs from its source in
+/// indexed under the four 16-bit substrings of each of its two hashes (the whole region, and
+/// above the caption band); a suspect sample that differs from its source in
 /// few bits shares at least one substring exactly (at most 3 differing bits: always). Every hit
 /// votes for a (source, offset); the best-voted sources are then aligned exactly over the whole
 /// suspect. A registry of at most `exhaustiveBelow` fingerprints is simply aligned in full.
@@ -30,14 +31,22 @@ public struct SourceSearch: Sendable {
     public static func keys(_ fingerprint: Fingerprint) -> [StoredFingerprint.Key] {
         var keys: [StoredFingerprint.Key] = []
         for (i, hash) in fingerprint.hashes.enumerated() where i % indexStride == 0 && hash.informative {
-            for k in substringKeys(hash.bits) { keys.append(.init(key: k, sample: Int32(i))) }
+            for k in substringKeys(hash.bits, aboveCaptions: false) { keys.append(.init(key: k, sample: Int32(i))) }
+        }
+        if fingerprint.hasCaptionHashes {
+            for (i, hash) in fingerprint.aboveCaptions.enumerated() where i % indexStride == 0 && hash.informative {
+                for k in substringKeys(hash.bits, aboveCaptions: true) { keys.append(.init(key: k, sample: Int32(i))) }
+            }
         }
         return keys
     }
 
+    /// The four 16-bit substrings of a hash as keys: substring number (0-3; 4-7 for a hash above
+    /// the caption band, so the two kinds never vote for each other) in bits 16-18, value below.
     @inline(__always)
-    static func substringKeys(_ bits: UInt64) -> [Int64] {
-        (0..<4).map { Int64($0) << 16 | Int64((bits >> UInt64(16 * $0)) & 0xFFFF) }
+    static func substringKeys(_ bits: UInt64, aboveCaptions: Bool) -> [Int64] {
+        let family: Int64 = aboveCaptions ? 4 : 0
+        return (0..<4).map { (family + Int64($0)) << 16 | Int64((bits >> UInt64(16 * $0)) & 0xFFFF) }
     }
 
     /// What the registry stores for a source clip.
@@ -87,13 +96,13 @@ public struct SourceSearch: Sendable {
     }
 
     /// The ids of the best-voted sources: each index hit votes for (source, reference sample -
-    /// suspect sample), under every crop hypothesis, mirrored or not.
+    /// suspect sample), under every hypothesis (crops, overlay masked), mirrored or not.
     func vote(_ suspect: Fingerprint, index: any FingerprintIndex) throws -> [Int64] {
         var probes: [Int64: [Int32]] = [:]
-        for hashes in suspect.hypotheses {
-            for (j, hash) in hashes.enumerated() where hash.informative {
+        for hypothesis in suspect.hypotheses {
+            for (j, hash) in hypothesis.hashes.enumerated() where hash.informative {
                 for bits in [hash.bits, hash.bits ^ PerceptualHash.flipMask] {
-                    for key in Self.substringKeys(bits) { probes[key, default: []].append(Int32(j)) }
+                    for key in Self.substringKeys(bits, aboveCaptions: hypothesis.aboveCaptions) { probes[key, default: []].append(Int32(j)) }
                 }
             }
         }

@@ -30,6 +30,7 @@ struct FingerprintCompareCommand: AsyncParsableCommand {
                 object["offsetSeconds"] = alignment.offsetSeconds
                 object["flipped"] = alignment.flipped
                 object["crop"] = alignment.crop
+                object["aboveCaptions"] = alignment.aboveCaptions
                 object["pairs"] = alignment.pairs
                 object["independentSamples"] = alignment.independentSamples
                 object["similarity"] = alignment.similarity
@@ -72,7 +73,7 @@ struct FingerprintNullCommand: AsyncParsableCommand {
                     while start + count <= source.hashes.count {
                         let excerpt = source.excerpt(start..<(start + count))
                         for (k, reference) in prints.enumerated() where k != i {
-                            if let a = matcher.align(excerpt, with: Fingerprint(hashes: reference.hashes)) {
+                            if let a = matcher.align(excerpt, with: Fingerprint(hashes: reference.hashes, aboveCaptions: reference.aboveCaptions)) {
                                 rows.append((a, "\(i)\t\(k)\t\(length)\t\(start)"))
                             }
                         }
@@ -98,8 +99,10 @@ struct FingerprintNullCommand: AsyncParsableCommand {
             }
             print(out, terminator: "")
             if let tsv {
-                var text = "clip\treference\tlength\tstart\tsimilarity\tpairs\tindependent\ttried\tflipped\n"
-                for (a, key) in rows { text += "\(key)\t\(a.similarity)\t\(a.pairs)\t\(a.independentSamples)\t\(a.alignmentsTried)\t\(a.flipped)\n" }
+                var text = "clip\treference\tlength\tstart\tsimilarity\tpairs\tindependent\ttried\tflipped\tcrop\taboveCaptions\n"
+                for (a, key) in rows {
+                    text += "\(key)\t\(a.similarity)\t\(a.pairs)\t\(a.independentSamples)\t\(a.alignmentsTried)\t\(a.flipped)\t\(a.crop)\t\(a.aboveCaptions)\n"
+                }
                 try text.write(toFile: tsv, atomically: true, encoding: .utf8)
             }
         }

@@ -45,15 +45,19 @@ struct SearchBenchCommand: AsyncParsableCommand {
         var kept: [Int: Fingerprint] = [:]
         let keep = Set((0..<queries).map { _ in Int.random(in: 0..<clips, using: &generator) })
         var batch: [StoredFingerprint] = []
-        for i in 0..<clips where existing == 0 {
-            // Runs of 4 similar samples (a shot changes slowly), like real clips.
+        // Runs of 4 similar samples (a shot changes slowly), like real clips.
+        func syntheticSequence() -> [PerceptualHash] {
             var hashes: [PerceptualHash] = []
             var bits = UInt64.random(in: 0...UInt64.max, using: &generator)
             for s in 0..<samplesPerClip {
                 if s % 4 == 0 { bits = UInt64.random(in: 0...UInt64.max, using: &generator) } else { bits ^= 1 << UInt64.random(in: 0..<64, using: &generator) }
                 hashes.append(PerceptualHash(bits: bits, informative: true))
             }
-            let fingerprint = Fingerprint(hashes: hashes)
+            return hashes
+        }
+        for i in 0..<clips where existing == 0 {
+            // Both sequences a stamp stores: the whole picture and above the caption band.
+            let fingerprint = Fingerprint(hashes: syntheticSequence(), aboveCaptions: syntheticSequence())
             if keep.contains(i) { kept[i] = fingerprint }
             batch.append(SourceSearch.stored(fingerprint, sourceId: "synthetic-\(i)"))
             if batch.count == 2000 || i == clips - 1 {
@@ -71,11 +75,14 @@ struct SearchBenchCommand: AsyncParsableCommand {
         let search = SourceSearch()
         for (index, fingerprint) in kept.sorted(by: { $0.key < $1.key }) {
             let start = Int.random(in: 0...(samplesPerClip - 24), using: &generator)
-            let query = Fingerprint(hashes: fingerprint.hashes[start..<(start + 24)].map { hash in
-                var bits = hash.bits
-                for _ in 0..<bitErrors { bits ^= 1 << UInt64.random(in: 0..<64, using: &generator) }
-                return PerceptualHash(bits: bits, informative: true)
-            })
+            func damaged(_ hashes: [PerceptualHash]) -> [PerceptualHash] {
+                hashes[start..<(start + 24)].map { hash in
+                    var bits = hash.bits
+                    for _ in 0..<bitErrors { bits ^= 1 << UInt64.random(in: 0..<64, using: &generator) }
+                    return PerceptualHash(bits: bits, informative: true)
+                }
+            }
+            let query = Fingerprint(hashes: damaged(fingerprint.hashes), aboveCaptions: damaged(fingerprint.aboveCaptions))
             let t0 = Date()
             let outcome = try search.search(query, in: registry)
             times.append(Date().timeIntervalSince(t0))

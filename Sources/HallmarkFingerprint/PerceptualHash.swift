@@ -14,7 +14,8 @@ import Darwin
 ///   coefficient unchanged (the DC term is not used); gamma is monotone and moves them little;
 /// - a horizontal flip multiplies the coefficient of horizontal frequency u by (-1)^u, so the
 ///   flipped frame's hash is `hash ^ flipMask` exactly: matching tries both, no second hash;
-/// - a text or logo overlay covers a small part of the frame and moves few low-frequency signs;
+/// - a logo covers a small part of the frame and moves few low-frequency signs; a caption or
+///   subtitle band moves many, so every frame is also hashed above the band (`captionBand`);
 /// - a centred crop keeping a fraction c of each side: a suspect is also hashed over the central
 ///   0.7 / c of its picture for c in `cropHypotheses`, which is the source's central 70 % again.
 ///
@@ -61,6 +62,11 @@ public final class PerceptualHasher {
     static let side = 32
     /// Fraction of each side of the trimmed picture hashed, centred.
     public static let central = 0.7
+    /// Fraction of the hashed region's height, at its bottom, that a second hash of each frame
+    /// leaves out: where captions, burnt-in subtitles and reposters' text go. A bright caption box
+    /// flips a third of the whole-region signs; the hash above it, kept for references and
+    /// suspects alike, does not see it (`Fingerprint.aboveCaptions`).
+    public static let captionBand = 0.3
     /// Centred crops (fraction of each side kept) a suspect is also hashed for.
     public static let cropHypotheses = [0.84, 0.7]
     /// A grid row or column whose values span at most this many luma levels is flat (a border).
@@ -95,28 +101,32 @@ public final class PerceptualHasher {
     /// The hash of the picture as if it were a centred crop keeping `crops[i]` of each side of
     /// its source, for each i (1: not cropped). One pass over the pixels for all of them.
     public func hashes(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, crops: [Double]) -> [PerceptualHash] {
-        analyse(luma: luma, stride: stride, width: width, height: height, crops: crops, thumbnailWidth: nil).hashes
+        guard let grid = grid(luma: luma, stride: stride, width: width, height: height) else {
+            return crops.map { _ in PerceptualHash(bits: 0, informative: false) }
+        }
+        return crops.map { hash(grid, crop: $0) }
     }
 
-    /// `hashes`, and with `thumbnailWidth` a small grey picture of the whole frame (borders
-    /// included) that wide with the frame's aspect ratio, for reports; one pass over the pixels.
-    public func analyse(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int, crops: [Double],
-                        thumbnailWidth: Int?) -> (hashes: [PerceptualHash], thumbnail: FrameThumbnail?) {
-        guard width >= 8, height >= 8 else { return (crops.map { _ in PerceptualHash(bits: 0, informative: false) }, nil) }
-        let grid = averageIntoGrid(luma: luma, stride: stride, width: width, height: height)
-        var thumbnail: FrameThumbnail? = nil
-        if let thumbnailWidth {
-            let h = max(2, min(255, Int((Double(thumbnailWidth) * Double(height) / Double(width)).rounded())))
-            let values = resample(grid.values, columns: grid.columns, box: (0, 0, Double(grid.columns), Double(grid.rows)), width: thumbnailWidth, height: h)
-            thumbnail = FrameThumbnail(width: thumbnailWidth, height: h, pixels: values.map { UInt8(max(0, min(255, $0.rounded()))) })
-        }
-        let box = trimmedBox(grid.values, columns: grid.columns, rows: grid.rows)
-        return (crops.map { crop in
-            let fraction = min(1, Self.central / crop), margin = (1 - fraction) / 2
-            let w = box.x1 - box.x0, h = box.y1 - box.y0
-            let region = (box.x0 + margin * w, box.y0 + margin * h, box.x1 - margin * w, box.y1 - margin * h)
-            return signs(of: resample(grid.values, columns: grid.columns, box: region))
-        }, thumbnail)
+    /// The frame averaged into the coarse grid, with its trimmed picture box: what every hash of
+    /// the frame is computed from. Nil for a frame too small to hash.
+    public func grid(luma: UnsafePointer<UInt8>, stride: Int, width: Int, height: Int) -> LumaGrid? {
+        guard width >= 8, height >= 8 else { return nil }
+        let averaged = averageIntoGrid(luma: luma, stride: stride, width: width, height: height)
+        return LumaGrid(values: averaged.values, columns: averaged.columns, rows: averaged.rows,
+                        picture: trimmedBox(averaged.values, columns: averaged.columns, rows: averaged.rows))
+    }
+
+    /// The hash of `grid` as if its picture were a centred crop keeping `crop` of each side of its
+    /// source; `aboveCaptions`: of the hashed region without its lower `captionBand`.
+    public func hash(_ grid: LumaGrid, crop: Double, aboveCaptions: Bool = false) -> PerceptualHash {
+        signs(of: resample(grid.values, columns: grid.columns, box: grid.hashedRegion(crop: crop, aboveCaptions: aboveCaptions)))
+    }
+
+    /// A small grey picture of the whole frame `width` wide with the frame's aspect ratio.
+    func thumbnail(of grid: LumaGrid, width: Int, frameWidth: Int, frameHeight: Int) -> FrameThumbnail {
+        let h = max(2, min(255, Int((Double(width) * Double(frameHeight) / Double(frameWidth)).rounded())))
+        let values = resample(grid.values, columns: grid.columns, box: (0, 0, Double(grid.columns), Double(grid.rows)), width: width, height: h)
+        return FrameThumbnail(width: width, height: h, pixels: values.map { UInt8(max(0, min(255, $0.rounded()))) })
     }
 
     /// The frame averaged into at most `grid` x `grid` cells (fewer for a small frame).
@@ -237,5 +247,24 @@ public final class PerceptualHasher {
             if total > 0 { bits |= 1 << UInt64(i) }
         }
         return PerceptualHash(bits: bits, informative: deviation >= Self.minimumDeviation)
+    }
+}
+
+/// A frame averaged into `PerceptualHasher.grid` cells a side (fewer for a small frame), with the
+/// box of its picture inside flat borders, in grid cells.
+public struct LumaGrid: Sendable {
+    public var values: [Float]
+    public var columns: Int
+    public var rows: Int
+    public var picture: (x0: Double, y0: Double, x1: Double, y1: Double)
+
+    /// The part of the picture hashed: its central `PerceptualHasher.central`, as seen in a copy
+    /// cropped to `crop` of each side; `aboveCaptions`: without the lower `captionBand` of that.
+    public func hashedRegion(crop: Double, aboveCaptions: Bool = false) -> (x0: Double, y0: Double, x1: Double, y1: Double) {
+        let fraction = min(1, PerceptualHasher.central / crop), margin = (1 - fraction) / 2
+        let w = picture.x1 - picture.x0, h = picture.y1 - picture.y0
+        let bottom = picture.y1 - margin * h, top = picture.y0 + margin * h
+        return (picture.x0 + margin * w, top, picture.x1 - margin * w,
+                aboveCaptions ? bottom - PerceptualHasher.captionBand * (bottom - top) : bottom)
     }
 }

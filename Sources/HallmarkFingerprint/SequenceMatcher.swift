@@ -13,6 +13,8 @@ public struct Alignment: Sendable, Equatable {
     public var flipped: Bool
     /// The suspect is a centred crop keeping this fraction of each side (1: not cropped).
     public var crop: Double
+    /// Matched on the picture above the caption band only (`Fingerprint.aboveCaptions`).
+    public var aboveCaptions: Bool = false
     /// Aligned sample pairs where both frames are informative.
     public var pairs: Int
     /// Of those, how many carry independent evidence (see `SequenceMatcher.distinctSamples`).
@@ -40,16 +42,15 @@ public struct SequenceMatcher: Sendable {
     /// The best alignment of `suspect` against `reference`, or nil when they never overlap enough.
     /// `offsets`: only these offsets (e.g. the ones an index voted for); nil: all of them.
     public func align(_ suspect: Fingerprint, with reference: Fingerprint, offsets: ClosedRange<Int>? = nil) -> Alignment? {
-        let r = reference.hashes
-        let crops = [1] + PerceptualHasher.cropHypotheses
         var best: Alignment? = nil
         var tried = 0
-        for (k, q) in suspect.hypotheses.enumerated() {
-            guard let found = align(q, r, offsets: offsets) else { continue }
+        for hypothesis in suspect.hypotheses {
+            let q = hypothesis.hashes
+            guard let r = reference.sequence(for: hypothesis), let found = align(q, r, offsets: offsets) else { continue }
             tried += found.tried
             if best == nil || found.similarity > best!.similarity {
-                best = Alignment(offset: found.offset, flipped: found.flipped, crop: crops[min(k, crops.count - 1)], pairs: found.pairs,
-                                 independentSamples: 0, similarity: found.similarity, alignmentsTried: 0)
+                best = Alignment(offset: found.offset, flipped: found.flipped, crop: hypothesis.crop, aboveCaptions: hypothesis.aboveCaptions,
+                                 pairs: found.pairs, independentSamples: 0, similarity: found.similarity, alignmentsTried: 0)
                 let first = max(0, -found.offset), last = min(q.count, r.count - found.offset)
                 best!.independentSamples = min(Self.distinctSamples(q[first..<last]),
                                                Self.distinctSamples(r[(first + found.offset)..<(last + found.offset)]))

@@ -68,6 +68,20 @@ struct SyntheticFrame {
         return copy
     }
 
+    /// A caption bar like a reposter's: a near-white box over most of the width near the bottom,
+    /// with a black line of "text" in it.
+    var captioned: SyntheticFrame {
+        var copy = self
+        func fill(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ value: UInt8) {
+            for y in Int(Double(height) * y0)..<Int(Double(height) * y1) {
+                for x in Int(Double(width) * x0)..<Int(Double(width) * x1) { copy.pixels[y * width + x] = value }
+            }
+        }
+        fill(0.05, 0.72, 0.75, 0.86, 235)
+        fill(0.1, 0.76, 0.6, 0.81, 0)
+        return copy
+    }
+
     init(width: Int, height: Int, pixels: [UInt8]) {
         self.width = width
         self.height = height
@@ -76,6 +90,12 @@ struct SyntheticFrame {
 
     func hash(_ hasher: PerceptualHasher = PerceptualHasher()) -> PerceptualHash {
         pixels.withUnsafeBufferPointer { hasher.hash(luma: $0.baseAddress!, stride: width, width: width, height: height) }
+    }
+
+    /// The hash above the caption band.
+    func hashAboveCaptions(_ hasher: PerceptualHasher = PerceptualHasher()) -> PerceptualHash {
+        let grid = pixels.withUnsafeBufferPointer { hasher.grid(luma: $0.baseAddress!, stride: width, width: width, height: height) }!
+        return hasher.hash(grid, crop: 1, aboveCaptions: true)
     }
 }
 
@@ -108,6 +128,15 @@ struct SyntheticFrame {
         #expect(original.distance(to: cropped) < others.min()!)
     }
 
+    /// A caption bar flips many of the whole picture's signs and none of those above the band.
+    @Test func captionBarIsLeftOutOfTheHashAboveTheBand() {
+        let captioned = frame.captioned
+        #expect(frame.hash().distance(to: captioned.hash()) >= 10)
+        #expect(frame.hashAboveCaptions().distance(to: captioned.hashAboveCaptions()) <= 4)
+        let others = (100..<120).map { SyntheticFrame(seed: $0).hashAboveCaptions().distance(to: frame.hashAboveCaptions()) }
+        #expect(others.min()! >= 10)
+    }
+
     @Test func flatFramesAreNotInformative() {
         let flat = SyntheticFrame(width: 64, height: 64, pixels: [UInt8](repeating: 20, count: 64 * 64))
         #expect(!flat.hash().informative)
@@ -118,5 +147,12 @@ struct SyntheticFrame {
         let print = Fingerprint(hashes: (0..<10).map { PerceptualHash(bits: UInt64($0) &* 0x1234_5678_9ABC_DEF1, informative: $0 % 3 != 0) })
         #expect(Fingerprint(encoded: print.encoded()) == print)
         #expect(Fingerprint(encoded: [9, 1, 2]) == nil)
+        // Version 3: with the hashes above the caption band and a thumbnail.
+        var full = print
+        full.aboveCaptions = print.hashes.map { PerceptualHash(bits: ~$0.bits, informative: $0.informative) }
+        full.thumbnails = [FrameThumbnail(width: 2, height: 2, pixels: [1, 2, 3, 4], sample: 8)]
+        #expect(full.encoded().first == 3)
+        #expect(Fingerprint(encoded: full.encoded()) == full)
+        #expect(Fingerprint(encoded: Array(full.encoded().dropLast(100))) == nil)
     }
 }

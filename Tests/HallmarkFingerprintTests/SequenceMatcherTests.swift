@@ -32,6 +32,24 @@ import Testing
         #expect(FalseMatchModel.calibrated.log10FalseMatch(a, references: 1) > -6)
     }
 
+    /// A captioned copy: its whole-picture hashes are another picture's, its hashes above the
+    /// caption band are the source's. It is found through the band, at its offset; against a
+    /// reference stored without those hashes (fingerprint version 1 or 2) it is not.
+    @Test func captionedCopyIsFoundAboveTheCaptionBand() throws {
+        let whole = Self.reference(80, seed: 3), above = Self.reference(80, seed: 4)
+        let reference = Fingerprint(hashes: whole.hashes, aboveCaptions: above.hashes)
+        let copy = Fingerprint(hashes: Self.reference(24, seed: 11).hashes, aboveCaptions: Array(above.hashes[30..<54]))
+        let a = try #require(SequenceMatcher().align(copy, with: reference))
+        #expect(a.aboveCaptions)
+        #expect(a.offset == 30)
+        #expect(a.similarity == 1)
+        let stored = try #require(Fingerprint(encoded: reference.encoded()))
+        #expect(try #require(SequenceMatcher().align(copy, with: stored)).aboveCaptions)
+        let old = try #require(SequenceMatcher().align(copy, with: Fingerprint(hashes: whole.hashes)))
+        #expect(!old.aboveCaptions)
+        #expect(old.similarity < 0.7)
+    }
+
     @Test func stillFramesCountAsOnePieceOfEvidence() {
         let still = ArraySlice(Array(repeating: PerceptualHash(bits: 42, informative: true), count: 40))
         #expect(SequenceMatcher.distinctSamples(still) == 1)

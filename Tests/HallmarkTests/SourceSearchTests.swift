@@ -51,6 +51,7 @@ struct SourceSearchTests {
         ("fps25", ["-ss", "1", "-t", "2", "-vf", "fps=25"], 1),
         ("letterbox", ["-ss", "1", "-t", "2", "-vf", "scale=540:-2,pad=540:960:(ow-iw)/2:(oh-ih)/2"], 1),
         ("overlay", ["-ss", "1", "-t", "2", "-vf", "drawbox=x=iw*0.1:y=ih*0.75:w=iw*0.6:h=ih*0.1:color=white@0.9:t=fill"], 1),
+        ("caption-bar", ["-ss", "1", "-t", "2", "-vf", "drawbox=x=iw*0.05:y=ih*0.72:w=iw*0.7:h=ih*0.14:color=white@0.85:t=fill,drawbox=x=iw*0.1:y=ih*0.76:w=iw*0.5:h=ih*0.05:color=black:t=fill"], 1),
         ("excerpt1.5s", ["-ss", "2.2", "-t", "1.5"], 2.2),
     ]
 
@@ -74,6 +75,12 @@ struct SourceSearchTests {
         // exhaustiveBelow 0: through the multi-index-hashing vote, as a large registry searches.
         let outcome = try setup.search(try setup.copy("vote-360p", ["-ss", "1", "-t", "2", "-vf", "scale=-2:360"]), exhaustiveBelow: 0)
         #expect(outcome.matches.first?.sourceId == setup.motion.record.sourceId)
+        // A caption bar: found through the keys of the hashes above the caption band.
+        let captioned = try setup.search(try setup.copy("vote-caption", ["-ss", "1", "-t", "2", "-vf",
+            "drawbox=x=iw*0.05:y=ih*0.72:w=iw*0.7:h=ih*0.14:color=white@0.85:t=fill"]), exhaustiveBelow: 0)
+        let match = try #require(captioned.matches.first, "near-miss \(String(describing: captioned.nearMiss))")
+        #expect(match.sourceId == setup.motion.record.sourceId)
+        #expect(match.alignment.aboveCaptions)
     }
 
     @Test(arguments: ["bars-720p.mp4", "dark-540p.mp4", "odd-718x404.mp4", "noise", "black"])
