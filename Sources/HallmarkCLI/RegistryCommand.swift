@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hallmark
 import HallmarkCrypto
+import HallmarkFingerprint
 import HallmarkRegistry
 
 struct RegistryCommand: ParsableCommand {
@@ -87,10 +88,18 @@ struct RegistryCommand: ParsableCommand {
         }
     }
 
+    /// Whether the fingerprint stored for `source` is of a version without the hashes above the
+    /// caption band (1 or 2).
+    static func lacksCaptionHashes(_ source: String, in registry: any MarkRegistry) throws -> Bool {
+        guard let id = try registry.fingerprintId(sourceId: source), let row = try registry.fingerprints(ids: [id]).first,
+              let stored = Fingerprint(encoded: [UInt8](row.samples)) else { return false }
+        return !stored.hasCaptionHashes
+    }
+
     struct Backfill: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fingerprint clips stamped before reverse search existed, given their files.",
-            discussion: "Each FILE is matched to its records by SHA-256 (a stamped output, or the input it was stamped from); its source gets the file's fingerprint unless it has one. One line per file.")
+            discussion: "Each FILE is matched to its records by SHA-256 (a stamped output, or the input it was stamped from); its source gets the file's fingerprint unless it has one, and a fingerprint stored by an older version without the hashes above the caption band is extended with them. One line per file.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Stamped outputs or the inputs they were stamped from.") var files: [String]
 
@@ -109,8 +118,17 @@ struct RegistryCommand: ParsableCommand {
                     do {
                         let fingerprint = try ClipFingerprint.of(url)
                         for source in sources.sorted() {
-                            let stored = try registry.storeFingerprint(SourceSearch.stored(fingerprint, sourceId: source))
-                            print("\(file): source \(source.prefix(16)): " + (stored ? "fingerprinted (\(fingerprint.hashes.count) samples)" : "already fingerprinted"))
+                            let stored = SourceSearch.stored(fingerprint, sourceId: source)
+                            let outcome: String
+                            if try registry.storeFingerprint(stored) {
+                                outcome = "fingerprinted (\(fingerprint.hashes.count) samples)"
+                            } else if try RegistryCommand.lacksCaptionHashes(source, in: registry), fingerprint.hasCaptionHashes,
+                                      try registry.extendFingerprint(stored) {
+                                outcome = "fingerprint extended with the hashes above the caption band"
+                            } else {
+                                outcome = "already fingerprinted"
+                            }
+                            print("\(file): source \(source.prefix(16)): " + outcome)
                         }
                     } catch let error as HallmarkError {
                         Terminal.error("\(file): \(error.message)"); failed = true

@@ -61,6 +61,7 @@ extension FingerprintIndex {
     public func allFingerprints(limit: Int) throws -> [FingerprintRow] { [] }
     public func fingerprintCount() throws -> Int { 0 }
     public func fingerprintId(sourceId: String) throws -> Int64? { nil }
+    public func extendFingerprint(_ fingerprint: StoredFingerprint) throws -> Bool { false }
 }
 
 extension FingerprintIndex where Self: MarkRegistry {

@@ -26,13 +26,30 @@ extension PostgreSQLRegistry {
             "INSERT INTO fingerprints (source_id, samples, created_at) VALUES ($1, $2, $3) ON CONFLICT (source_id) DO NOTHING RETURNING fingerprint_id",
             [.text(fingerprint.sourceId), .bytes(fingerprint.samples), .int64(MarkRecord.unixMilliseconds(Date()) ?? 0)])
         guard inserted.rowCount > 0, let id = inserted.int64(0, 0) else { return false }
-        // Keys as three parallel arrays unnested server-side: one statement whatever their number.
-        guard !fingerprint.keys.isEmpty else { return true }
+        try insertKeys(fingerprint.keys, fingerprintId: id)
+        return true
+    }
+
+    public func extendFingerprint(_ fingerprint: StoredFingerprint) throws -> Bool {
+        try locked {
+            try connection.transaction {
+                let updated = try connection.query("UPDATE fingerprints SET samples = $1 WHERE source_id = $2 RETURNING fingerprint_id",
+                                                   [.bytes(fingerprint.samples), .text(fingerprint.sourceId)])
+                guard updated.rowCount > 0, let id = updated.int64(0, 0) else { return false }
+                try insertKeys(fingerprint.keys, fingerprintId: id)
+                return true
+            }
+        }
+    }
+
+    /// Inside the caller's transaction; keys already present are left as they are. The keys go as
+    /// parallel arrays unnested server-side: one statement whatever their number.
+    private func insertKeys(_ keys: [StoredFingerprint.Key], fingerprintId id: Int64) throws {
+        guard !keys.isEmpty else { return }
         try connection.query("""
             INSERT INTO fingerprint_keys (key, fingerprint_id, sample)
             SELECT k, $2, s FROM unnest($1::bigint[], $3::integer[]) AS t(k, s) ON CONFLICT DO NOTHING
-            """, [.text(Self.array(fingerprint.keys.map(\.key))), .int64(id), .text(Self.array(fingerprint.keys.map { Int64($0.sample) }))])
-        return true
+            """, [.text(Self.array(keys.map(\.key))), .int64(id), .text(Self.array(keys.map { Int64($0.sample) }))])
     }
 
     static func array(_ values: [Int64]) -> String { "{" + values.map(String.init).joined(separator: ",") + "}" }

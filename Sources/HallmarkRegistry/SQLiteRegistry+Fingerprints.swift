@@ -27,8 +27,29 @@ extension SQLiteRegistry {
             return try statement.step() ? statement.int64(0) : nil
         }
         guard let id = inserted else { return false }
+        try insertKeys(fingerprint.keys, fingerprintId: id)
+        return true
+    }
+
+    public func extendFingerprint(_ fingerprint: StoredFingerprint) throws -> Bool {
+        try locked {
+            try connection.immediateTransaction {
+                let updated = try connection.withStatement("UPDATE fingerprints SET samples = ? WHERE source_id = ? RETURNING fingerprint_id") { statement -> Int64? in
+                    try statement.bind(1, fingerprint.samples)
+                    try statement.bind(2, fingerprint.sourceId)
+                    return try statement.step() ? statement.int64(0) : nil
+                }
+                guard let id = updated else { return false }
+                try insertKeys(fingerprint.keys, fingerprintId: id)
+                return true
+            }
+        }
+    }
+
+    /// Inside the caller's transaction; keys already present are left as they are.
+    private func insertKeys(_ keys: [StoredFingerprint.Key], fingerprintId id: Int64) throws {
         try connection.withStatement("INSERT OR IGNORE INTO fingerprint_keys (key, fingerprint_id, sample) VALUES (?, ?, ?)") { statement in
-            for key in fingerprint.keys {
+            for key in keys {
                 statement.reset()
                 try statement.bind(1, key.key)
                 try statement.bind(2, id)
@@ -36,7 +57,6 @@ extension SQLiteRegistry {
                 try statement.step()
             }
         }
-        return true
     }
 
     public func fingerprintHits(keys: [Int64]) throws -> [FingerprintHit] {

@@ -66,4 +66,10 @@ public protocol FingerprintIndex: Sendable {
 
     /// The fingerprint stored for `sourceId`, if any.
     func fingerprintId(sourceId: String) throws -> Int64?
+
+    /// Replaces the samples of the fingerprint stored for `fingerprint.sourceId` with the newer
+    /// version's and adds the keys it lacks, in one transaction; returns false when the source has
+    /// none. No key is removed: a newer fingerprint version keeps every hash (and so every key)
+    /// of the older one and adds its own.
+    func extendFingerprint(_ fingerprint: StoredFingerprint) throws -> Bool
 }

@@ -25,6 +25,13 @@ struct FingerprintIndexTests {
         let rows = try registry.fingerprints(ids: [idB])
         #expect(rows == [FingerprintRow(fingerprintId: idB, sourceId: "source-b", samples: Data([1, 2, 3, 0]))])
         #expect(try registry.allFingerprints(limit: 10).count == 2)
+        // A newer version of a stored fingerprint: new samples, the old keys kept, its own added.
+        #expect(try registry.extendFingerprint(StoredFingerprint(sourceId: "source-b", samples: Data([3, 9]), keys: [.init(key: 9, sample: 0), .init(key: 262_153, sample: 2)])))
+        #expect(try registry.fingerprints(ids: [idB]).first?.samples == Data([3, 9]))
+        #expect(Set(try registry.fingerprintHits(keys: [7, 9, 262_153]).filter { $0.fingerprintId == idB }.map { "\($0.sample)/\($0.key)" })
+                == ["4/7", "0/9", "2/262153"])
+        #expect(try !registry.extendFingerprint(fingerprint("source-none", keys: [(1, 0)])))
+        #expect(try registry.fingerprintCount() == 2)
         // A record that cannot be inserted leaves no fingerprint behind.
         #expect(throws: RegistryError.duplicateMarkId(5)) {
             try registry.insert(MarkRecord(markId: 5, account: "acct", sourceId: "source-c"), fingerprint: fingerprint("source-c", keys: [(1, 0)]))

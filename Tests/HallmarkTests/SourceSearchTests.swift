@@ -152,5 +152,35 @@ struct SearchCommandTests {
         #expect((try search()["matches"] as? [[String: Any]])?.first?["sourceId"] as? String == stamped.record.sourceId)
         let unknown = try TestSupport.runHallmark(["registry", "backfill", TestSupport.fixture("bars-720p.mp4").path], home: workspace.directory)
         #expect(unknown.stdout.contains("no record matches"))
+
+        // A fingerprint stored by a version before the caption band (2): a captioned copy does not
+        // match above the band until backfill extends the stored fingerprint.
+        let captioned = workspace.directory.appendingPathComponent("captioned.mp4")
+        try #require(try TestSupport.ffmpeg(["-ss", "1", "-t", "2", "-i", stamped.output.path, "-vf",
+                                             "drawbox=x=iw*0.05:y=ih*0.72:w=iw*0.7:h=ih*0.14:color=white@0.85:t=fill",
+                                             "-c:v", "libx264", "-preset", "veryfast", captioned.path]) == 0)
+        let sourceId = try #require(stamped.record.sourceId)
+        let id = try #require(try registry.fingerprintId(sourceId: sourceId))
+        let row = try #require(try registry.fingerprints(ids: [id]).first)
+        var old = try #require(Fingerprint(encoded: [UInt8](row.samples)))
+        old.aboveCaptions = []
+        try registry.withConnection { connection in
+            try connection.execute("DELETE FROM fingerprint_keys WHERE key >= 262144")
+            try connection.withStatement("UPDATE fingerprints SET samples = ?") { statement in
+                try statement.bind(1, Data(old.encoded()))
+                _ = try statement.step()
+            }
+        }
+        func searchCaptioned() throws -> [String: Any]? {
+            let run = try TestSupport.runHallmark(["search", captioned.path, "--format", "json"], home: workspace.directory)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            return (json["matches"] as? [[String: Any]])?.first
+        }
+        #expect(try searchCaptioned()?["aboveCaptions"] as? Bool != true)
+        let extend = try TestSupport.runHallmark(["registry", "backfill", stamped.output.path], home: workspace.directory)
+        #expect(extend.stdout.contains("extended with the hashes above the caption band"), "\(extend.stdout)")
+        let after = try #require(try searchCaptioned())
+        #expect(after["aboveCaptions"] as? Bool == true)
+        #expect(after["sourceId"] as? String == stamped.record.sourceId)
     }
 }
