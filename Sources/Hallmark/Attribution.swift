@@ -71,8 +71,10 @@ struct Attribution {
 
     /// - Parameter softBindingMarkId: the mark id the file's manifest names, if any (it points at
     ///   the source even when the watermark is too weak to decode).
+    /// - Parameter matchedSources: the sources the reverse video search matched, best first (they
+    ///   point at the source when neither a decoded mark nor the manifest does).
     func trace(whole: DetectionResult, windows: [(DecodedClip.Window, DetectionResult)],
-               softBindingMarkId: UInt64?) throws -> (VerificationReport.Trace, MarkRecord?) {
+               softBindingMarkId: UInt64?, matchedSources: [String] = []) throws -> (VerificationReport.Trace, MarkRecord?) {
         var trace = VerificationReport.Trace(account: nil, clipLabel: nil, issuedAt: nil, markId: nil, falseAttributionProbability: nil,
                                              registryMarks: registry == nil ? nil : registrySize, note: nil,
                                              accounts: [], windows: [], candidate: nil)
@@ -124,6 +126,10 @@ struct Attribution {
                     sets.append(set)
                     break
                 }
+            }
+            if sets.isEmpty, let sourceId = matchedSources.first,
+               let set = try CandidateSet.copies(of: sourceId, reason: "the reverse search's match \(sourceId.prefix(16))", registry: registry) {
+                sets.append(set)
             }
         }
         var tested = 0.0

@@ -2,7 +2,8 @@ import HallmarkRegistry
 
 /// Which issued marks informed detection scores a clip against.
 public enum CandidateMode: String, Sendable, CaseIterable, Codable {
-    /// The copies of the clip's source only (found through a decoded mark or the manifest).
+    /// The copies of the clip's source only (found through a decoded mark, the manifest or the
+    /// reverse video search).
     case source
     /// Every mark in the registry.
     case registry
@@ -17,7 +18,7 @@ struct CandidateSet {
     var origin: Origin
     var markIds: [UInt64]
     var sourceId: String?
-    /// What pointed at the source (a decoded mark, the manifest's soft binding).
+    /// What pointed at the source (a decoded mark, the manifest's soft binding, the reverse search).
     var reason: String
 
     /// The copies of the source that `markId` was stamped from, when its record names a source.
@@ -29,6 +30,15 @@ struct CandidateSet {
             throw HallmarkError(.configuration, "registry: cannot list the copies of source \(sourceId): \(error)")
         }
         return CandidateSet(origin: .source, markIds: copies.map(\.markId), sourceId: sourceId, reason: reason)
+    }
+
+    /// The copies of `sourceId` (e.g. the source the reverse search matched), when it has any.
+    static func copies(of sourceId: String, reason: String, registry: any MarkRegistry) throws -> CandidateSet? {
+        let copies: [MarkRecord]
+        do { copies = try registry.records(sourceId: sourceId) } catch {
+            throw HallmarkError(.configuration, "registry: cannot list the copies of source \(sourceId): \(error)")
+        }
+        return copies.isEmpty ? nil : CandidateSet(origin: .source, markIds: copies.map(\.markId), sourceId: sourceId, reason: reason)
     }
 
     static func registry(_ registry: any MarkRegistry) throws -> CandidateSet {

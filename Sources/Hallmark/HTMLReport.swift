@@ -139,7 +139,7 @@ public enum HTMLReport {
             for m in source.matches {
                 html += "<tr><td>\(escape(String(m.sourceId.prefix(16))))\(m.clipLabel.map { " “" + escape($0) + "”" } ?? "")</td><td>\(escape(m.accounts.joined(separator: ", ")))</td>"
                     + String(format: "<td>%.2f s</td><td>%.1f s</td><td>%.3f</td>", m.offsetSeconds, m.durationMatched, m.similarity)
-                    + "<td>\(probability(m))\(m.mirrored ? " (mirrored)" : "")</td></tr>"
+                    + "<td>\(probability(m))\(m.mirrored ? " (mirrored)" : "")\(m.crop < 1 ? String(format: " (cropped to %.2f)", m.crop) : "")\(m.aboveCaptions ? " (above the caption band)" : "")</td></tr>"
             }
             html += "</table>"
         }

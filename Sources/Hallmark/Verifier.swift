@@ -133,10 +133,12 @@ public struct Verifier: Sendable {
             // The manifest's soft binding names the source even when the watermark is too weak to read.
             let embedded = await embeddedManifest
             timer.lap("manifest wait")
+            // The reverse search's match names the source when neither the mark nor the manifest does.
+            let matchedSources = await source.section.matches.map(\.sourceId)
             let attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
                                               mode: options.candidateMode, looks: looks)
             (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)),
-                                                    softBindingMarkId: Self.softBindingMarkId(embedded))
+                                                    softBindingMarkId: Self.softBindingMarkId(embedded), matchedSources: matchedSources)
         } else {
             trace = Self.unattributed(note: "without the watermark key no account can be named")
             try Task.checkCancellation()

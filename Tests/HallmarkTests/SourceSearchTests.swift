@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Hallmark
 import HallmarkFingerprint
+import HallmarkSignal
 @testable import HallmarkRegistry
 
 /// Reverse search end to end on the project's fixtures: a stamp stores its source's fingerprint,
@@ -102,6 +103,25 @@ struct SourceSearchTests {
         let outcome = try setup.search(url)
         #expect(outcome.matches.isEmpty, "\(name) matched \(outcome.matches.map(\.sourceId))")
         #expect(outcome.indexSize == 2)
+    }
+
+    /// A copy whose mark nobody can read (here: verified with another key) and whose manifest the
+    /// re-encode dropped: the reverse search's match is what names the candidate marks.
+    @Test func reverseSearchMatchNamesTheCandidateSet() async throws {
+        let setup = try Self.setup.get()
+        let copy = try setup.copy("candidates-crf35", ["-ss", "1", "-t", "2", "-crf", "35"])
+        var options = VerifyOptions()
+        options.candidateMode = .source
+        let verifier = Verifier(key: WatermarkKey.generate(), registry: setup.workspace.stamper.registry, options: options)
+        let report = try await verifier.verify(copy)
+        #expect(report.watermark.markId == nil)
+        #expect(report.source.matches.first?.sourceId == setup.motion.record.sourceId)
+        let set = try #require(report.trace.candidateSet)
+        #expect(set.kind == "source")
+        #expect(set.sourceId == setup.motion.record.sourceId)
+        #expect(set.size == 1)
+        #expect(set.reason.contains("reverse search"), "\(set.reason)")
+        #expect(report.trace.accused.isEmpty)
     }
 
     @Test func verifyReportsTheSourceBlock() async throws {
