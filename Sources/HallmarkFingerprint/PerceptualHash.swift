@@ -68,7 +68,7 @@ public final class PerceptualHasher {
     /// suspects alike, does not see it (`Fingerprint.aboveCaptions`).
     public static let captionBand = 0.3
     /// Centred crops (fraction of each side kept) a suspect is also hashed for.
-    public static let cropHypotheses = [0.84, 0.7]
+    public static let cropHypotheses = [0.9, 0.8, 0.7]
     /// A grid row or column whose values span at most this many luma levels is flat (a border).
     static let flatSpan: Float = 6
     /// At most this fraction of each side is trimmed as border.
