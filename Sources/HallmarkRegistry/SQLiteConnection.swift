@@ -75,8 +75,33 @@ final class SQLiteConnection {
         }
     }
 
+    /// The result code of the last failure `error(_:)` turned into a `RegistryError`.
+    private(set) var lastFailure: Int32 = SQLITE_OK
+
+    /// Runs `body`, again after a short pause while it fails with SQLITE_BUSY, for up to
+    /// `milliseconds`. The busy timeout does not cover every lock conflict: SQLite answers
+    /// SQLITE_BUSY at once where waiting could deadlock (a connection holding a read lock asks
+    /// for the write lock while another holds it and waits for the readers to leave), which is
+    /// what several processes opening a new registry and switching it to WAL at once run into.
+    func retryingWhileBusy<T>(for milliseconds: Int32, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        var pause = 0.005
+        while true {
+            lastFailure = SQLITE_OK
+            do {
+                return try body()
+            } catch {
+                guard lastFailure & 0xFF == SQLITE_BUSY, Date().addingTimeInterval(pause) < deadline else { throw error }
+                if sqlite3_get_autocommit(handle) == 0 { _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.2)
+            }
+        }
+    }
+
     /// Turns the result code of the last failed call into a `RegistryError`.
     func error(_ code: Int32) -> RegistryError {
+        lastFailure = code
         let message = String(cString: sqlite3_errmsg(handle))
         switch code & 0xFF {
         case SQLITE_NOTADB, SQLITE_CORRUPT:

@@ -57,7 +57,10 @@ public final class SQLiteRegistry: MarkRegistry, @unchecked Sendable {
         }
 
         connection = try SQLiteConnection(path: absolute, busyTimeoutMilliseconds: Self.busyTimeoutMilliseconds)
-        try Self.prepareSchema(connection, create: create, migrations: migrations)
+        let connection = self.connection
+        try connection.retryingWhileBusy(for: Self.busyTimeoutMilliseconds) {
+            try Self.prepareSchema(connection, create: create, migrations: migrations)
+        }
     }
 
     // MARK: MarkRegistry

@@ -20,6 +20,20 @@ struct ConcurrencyTests {
         }
     }
 
+    /// First use by many processes at once: each opener switches the new file to WAL, and SQLite
+    /// answers SQLITE_BUSY at once (no busy wait) to an opener that could deadlock. CI saw one
+    /// of 8 stamping processes fail so ("database is locked", 2026-12-04); openers now retry.
+    @Test("8 threads open one fresh file at once, 40 times: every open succeeds")
+    func racingFirstOpens() throws {
+        try withTemporaryDirectory { directory in
+            for round in 0..<40 {
+                let path = directory.appendingPathComponent("race-\(round).db").path
+                let outcome = writeConcurrently(threads: 8, perThread: 1) { try SQLiteRegistry(path: path, create: true) }
+                #expect(outcome.failures.isEmpty, "round \(round): \(outcome.failures)")
+            }
+        }
+    }
+
     @Test("one registry instance shared by several threads")
     func sharedInstance() throws {
         try withTemporaryDirectory { directory in
