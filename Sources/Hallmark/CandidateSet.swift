@@ -25,11 +25,7 @@ struct CandidateSet {
     static func source(of markId: UInt64, reason: String, lookup: (UInt64) throws -> MarkRecord?,
                        registry: any MarkRegistry) throws -> CandidateSet? {
         guard let record = try lookup(markId), let sourceId = record.sourceId else { return nil }
-        let copies: [MarkRecord]
-        do { copies = try registry.records(sourceId: sourceId) } catch {
-            throw HallmarkError(.configuration, "registry: cannot list the copies of source \(sourceId): \(error)")
-        }
-        return CandidateSet(origin: .source, markIds: copies.map(\.markId), sourceId: sourceId, reason: reason)
+        return try copies(of: sourceId, reason: reason, registry: registry)
     }
 
     /// The copies of `sourceId` (e.g. the source the reverse search matched), when it has any.
