@@ -12,10 +12,16 @@ import HallmarkSignal
 ///   geometry the sync search found (`CollusionTracer`), for the whole clip (at the best tiling
 ///   and at the few runner-up tilings, since at low signal the right one is not always first) and
 ///   every window.
-///   The candidates are the copies of the clip's source when a decoded mark or the manifest
-///   points at one, else every issued mark. A score's false-accusation probability is
-///   `Q(z) × candidates × (windows + tilings read over the whole clip)`. Greedy explaining-away names every contributor of an
-///   averaged or spliced copy and no innocent whose codeword merely resembles a guilty one.
+///   The candidates are the copies of the clip's source when a decoded mark, the manifest or the
+///   reverse search points at one, else every issued mark. A score's false-accusation probability
+///   is `Q(z) × candidates × (windows + tilings read over the whole clip) × 2`. Greedy
+///   explaining-away names every contributor of an averaged or spliced copy and no innocent whose
+///   codeword merely resembles a guilty one.
+/// - **informed, tile search**: when the blind search found no mark and the candidates are few,
+///   each candidate's whole tile chooses where to read the data cells (`TileSearch`), and the
+///   scores read there count every geometry it could have chosen:
+///   `Q(z) × candidates × hypotheses × 2`. The two informed procedures share the
+///   false-accusation budget equally (the factors 2), whether or not the tile search runs.
 ///
 /// An account is named only when its probability is at or below the threshold.
 struct Attribution {
@@ -27,6 +33,12 @@ struct Attribution {
     /// How many times the clip was analysed (see `WatermarkDetector.init(looks:)`).
     let looks: Int
     let tracer = CollusionTracer()
+    /// Each candidate's tile searched over the whole clip (`WatermarkDetector.tileSearch`), nil
+    /// when there are no accumulated frames to search.
+    var tileSearch: (([UInt64]) -> [WatermarkDetector.TileMatch])? = nil
+    /// The two informed procedures (at the sync's geometries, and the tile search) each get half
+    /// of the false-accusation budget.
+    static let informedProcedures = 2.0
 
     /// - Throws: a configuration error when the registry cannot be read: a failed count would
     ///   understate the false-attribution probability, a failed lookup would read as "not issued".
@@ -139,7 +151,7 @@ struct Attribution {
         func score(_ set: CandidateSet) {
             tested += Double(set.markIds.count)
             // Every candidate tested so far, in the whole clip (at each geometry) and in each window.
-            let multiplicity = tested * Double(windowCount + geometries.count) * Double(looks)
+            let multiplicity = tested * Double(windowCount + geometries.count) * Double(looks) * Self.informedProcedures
             var misses: [CollusionTracer.Accusation?] = []
             for soft in geometries {
                 let wholeResult = tracer.accuse(soft: soft, candidates: set.markIds, multiplicity: multiplicity, log10Threshold: log10Threshold)
@@ -154,6 +166,17 @@ struct Attribution {
                     record(accusation.markId, score: accusation.z, log10P: accusation.log10FalseAccusation, decoded: false, window: index)
                 }
                 misses.append(windowResult.nearMiss)
+            }
+            // A weak mark: the sync may have chosen a wrong geometry; the candidates' tiles choose again.
+            if let tileSearch, !whole.detected, set.markIds.count <= WatermarkDetector.tileSearchLimit {
+                let searched = tested * WatermarkDetector.tileSearchHypotheses(tilings: whole.tilings.count) * Double(looks) * Self.informedProcedures
+                for match in tileSearch(set.markIds) {
+                    let result = tracer.accuse(soft: match.codedSoft, candidates: set.markIds, multiplicity: searched, log10Threshold: log10Threshold)
+                    for accusation in result.accused {
+                        record(accusation.markId, score: accusation.z, log10P: accusation.log10FalseAccusation, decoded: false, window: nil)
+                    }
+                    misses.append(result.nearMiss)
+                }
             }
             for case let miss? in misses where evidence[miss.markId] == nil {
                 if nearMiss == nil || miss.log10FalseAccusation < nearMiss!.log10FalseAccusation { nearMiss = miss }

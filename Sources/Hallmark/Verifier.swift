@@ -135,8 +135,11 @@ public struct Verifier: Sendable {
             timer.lap("manifest wait")
             // The reverse search's match names the source when neither the mark nor the manifest does.
             let matchedSources = await source.section.matches.map(\.sourceId)
-            let attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
+            var attribution = try Attribution(registry: registry, windowCount: clip.windows.count, threshold: options.threshold,
                                               mode: options.candidateMode, looks: looks)
+            if let detector {
+                attribution.tileSearch = { markIds in detector.tileSearch(clip.whole, markIds: markIds, tilings: whole.tilings) }
+            }
             (trace, record) = try attribution.trace(whole: whole, windows: Array(zip(clip.windows, windowDetections)),
                                                     softBindingMarkId: Self.softBindingMarkId(embedded), matchedSources: matchedSources)
         } else {

@@ -38,6 +38,8 @@ public struct DetectionResult: Sendable, Codable {
     public var codedSoft: [Float] = []
     /// The same reading at the peaks of the runner-up tilings (best first), for informed detection.
     public var alternativeCodedSoft: [[Float]] = []
+    /// Every tiling the search tried (the informed tile search tries them again, see `TileSearch`).
+    public var tilings: [Lattice] = []
 
     public static func nothing(frames: Int) -> DetectionResult {
         DetectionResult(detected: false, markId: nil, candidateMarkId: 0, crcValid: false, pValue: 1,

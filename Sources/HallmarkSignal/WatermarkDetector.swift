@@ -30,7 +30,7 @@ public struct WatermarkDetector: Sendable {
     public var threshold: Double
     private let log10Looks: Double
 
-    private let layout: WatermarkLayout
+    let layout: WatermarkLayout
     /// Matched filters already rendered (time windows reuse the whole clip's tiling).
     private let references = ReferenceCache()
 
@@ -60,7 +60,7 @@ public struct WatermarkDetector: Sendable {
                        guide: SearchChoice? = nil) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
-        let image = Self.removeBlockGrid(Self.clipOutliers(accumulator.mean), width: accumulator.width, height: accumulator.height)
+        let image = Self.searchImage(accumulator)
         let nominalPeriod = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(
             width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
         let nominal = Lattice.nominal(period: nominalPeriod)
@@ -98,12 +98,24 @@ public struct WatermarkDetector: Sendable {
             searches.set(index, best)
         }
         let ranked = searches.values.compactMap { $0 }.sorted { $0.z > $1.z }
-        let hypotheses = Double(candidates.count * ReferenceShape.allCases.count) * 8 * Double(Self.grid * Self.grid)
+        let hypotheses = Self.hypotheses(tilings: candidates.count)
         var result = decode(ranked[0], hypotheses: hypotheses, frames: frames, nominalPeriod: nominalPeriod)
         // The runners-up: at low signal the right tiling is not always the one whose sync peak is
         // highest, and informed detection can test a few (counting them).
         result.alternativeCodedSoft = ranked.dropFirst().prefix(Self.alternativeGeometries).map { codedSoft(at: $0) }
+        result.tilings = candidates
         return result
+    }
+
+    /// The accumulated picture as the searches read it: outliers clipped, the codecs' block grid removed.
+    static func searchImage(_ accumulator: AccumulatedFrames) -> [Float] {
+        removeBlockGrid(clipOutliers(accumulator.mean), width: accumulator.width, height: accumulator.height)
+    }
+
+    /// Hypotheses a search over `tilings` tilings examines: both reference shapes, the 8
+    /// orientations of the square and every cyclic shift of the folded grid.
+    static func hypotheses(tilings: Int) -> Double {
+        Double(tilings * ReferenceShape.allCases.count) * 8 * Double(grid * grid)
     }
 
     /// Tilings besides the best whose data cells informed detection also reads.
@@ -216,55 +228,65 @@ public struct WatermarkDetector: Sendable {
     enum ReferenceShape: CaseIterable, Sendable { case whitened, smooth }
 
     /// A cell pattern as the folded tile shows it, at bin resolution, for cells `cellPixels` wide.
+    ///
+    /// Each bin is the mean of the bilinear pattern over its area (as folding averages the pixels
+    /// that land in it), sampled 2x2 times; `whitened` subtracts from each sample the mean of the
+    /// 3x3 samples one pixel apart. The bilinear pattern is separable, and so are both shapes:
+    /// the rendering is `W·cells·Wᵀ` (minus `N·cells·Nᵀ / 9` when whitened), with `W` and `N` the
+    /// per-axis weights of the cells for each bin (`axisWeights`). That makes a reference cheap
+    /// enough to render for every candidate the tile search tries.
     static func renderBins(_ cells: [Float], cellPixels: Double, shape: ReferenceShape) -> [Float] {
-        let side = WatermarkLayout.side, s = binsPerCell, g = grid
-        let step = 1 / max(cellPixels, 0.5)
-        // The bilinear pattern at (u, v), in cells, is separable in where it reads: per coordinate,
-        // the two cell indices and the weight of the second. Every coordinate the bins sample is
-        // `(bin + (sub + 0.5) / 2) / s + offset * step` for offset -1, 0, 1, so the lookups are
-        // computed once per axis (the same arithmetic as evaluating the pattern point by point).
-        struct Tap { var lo: Int; var hi: Int; var weight: Double }
-        func tap(_ u: Double) -> Tap {
-            let uu = u - 0.5, u0 = uu.rounded(.down)
-            let lo = ((Int(u0) % side) + side) % side
-            return Tap(lo: lo, hi: (lo + 1) % side, weight: uu - u0)
+        let weights = axisWeights(cellPixels: cellPixels)
+        var out = separableProduct(weights.centre, cells)
+        if shape == .whitened {
+            let neighbourhood = separableProduct(weights.neighbourhood, cells)
+            for k in out.indices { out[k] -= neighbourhood[k] / 9 }
         }
-        let sub = 2
-        // taps[(bin * sub + subSample) * 3 + offset + 1]
-        var taps = [Tap](repeating: Tap(lo: 0, hi: 0, weight: 0), count: g * sub * 3)
+        return out.map { Float($0) }
+    }
+
+    /// Per bin along one axis (row-major, `grid x side`), the weight of each cell index in the
+    /// bin's mean: `centre` for the 2 samples in the bin, `neighbourhood` for the samples one
+    /// pixel before, at and after each of them.
+    static func axisWeights(cellPixels: Double) -> (centre: [Double], neighbourhood: [Double]) {
+        let side = WatermarkLayout.side, s = binsPerCell, g = grid, sub = 2
+        let step = 1 / max(cellPixels, 0.5)
+        var centre = [Double](repeating: 0, count: g * side), neighbourhood = centre
+        func add(_ u: Double, _ weight: Double, to row: inout [Double], bin: Int) {
+            let uu = u - 0.5, u0 = uu.rounded(.down), fraction = uu - u0
+            let lo = ((Int(u0) % side) + side) % side
+            row[bin * side + lo] += weight * (1 - fraction)
+            row[bin * side + (lo + 1) % side] += weight * fraction
+        }
         for bin in 0..<g {
             for a in 0..<sub {
                 let u = (Double(bin) + (Double(a) + 0.5) / Double(sub)) / Double(s)
-                for offset in -1...1 { taps[(bin * sub + a) * 3 + offset + 1] = tap(u + Double(offset) * step) }
+                add(u, 1 / Double(sub), to: &centre, bin: bin)
+                for offset in -1...1 { add(u + Double(offset) * step, 1 / Double(sub), to: &neighbourhood, bin: bin) }
             }
         }
-        let values = cells.map(Double.init)
-        func pattern(_ column: Tap, _ row: Tap) -> Double {
-            let top = values[row.lo * side + column.lo] * (1 - column.weight) + values[row.lo * side + column.hi] * column.weight
-            let bottom = values[row.hi * side + column.lo] * (1 - column.weight) + values[row.hi * side + column.hi] * column.weight
-            return top * (1 - row.weight) + bottom * row.weight
-        }
-        // Each bin is the mean over its area (as folding averages the pixels that land in it),
-        // sampled 2x2 times.
-        var out = [Float](repeating: 0, count: g * g)
-        for i in 0..<g {
+        return (centre, neighbourhood)
+    }
+
+    /// `W·cells·Wᵀ` for a `grid x side` weight matrix and a `side x side` tile: `grid x grid`.
+    static func separableProduct(_ weights: [Double], _ cells: [Float]) -> [Double] {
+        let side = WatermarkLayout.side, g = grid
+        // Along the columns first: across[r][j] = Σ_c cells[r][c]·W[j][c].
+        var across = [Double](repeating: 0, count: side * g)
+        for r in 0..<side {
             for j in 0..<g {
                 var total = 0.0
-                for a in 0..<sub {
-                    let rows = (i * sub + a) * 3
-                    for b in 0..<sub {
-                        let columns = (j * sub + b) * 3
-                        let centre = pattern(taps[columns + 1], taps[rows + 1])
-                        if shape == .smooth {
-                            total += centre
-                            continue
-                        }
-                        var neighbourhood = 0.0
-                        for dy in 0..<3 { for dx in 0..<3 { neighbourhood += pattern(taps[columns + dx], taps[rows + dy]) } }
-                        total += centre - neighbourhood / 9
-                    }
-                }
-                out[i * g + j] = Float(total / Double(sub * sub))
+                for c in 0..<side { total += Double(cells[r * side + c]) * weights[j * side + c] }
+                across[r * g + j] = total
+            }
+        }
+        // Then down the rows: out[i][j] = Σ_r W[i][r]·across[r][j].
+        var out = [Double](repeating: 0, count: g * g)
+        for i in 0..<g {
+            for r in 0..<side {
+                let weight = weights[i * side + r]
+                guard weight != 0 else { continue }
+                for j in 0..<g { out[i * g + j] += weight * across[r * g + j] }
             }
         }
         return out

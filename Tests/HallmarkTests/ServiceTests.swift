@@ -268,14 +268,17 @@ struct ServiceTests {
         let tokenFile = workspace.directory.appendingPathComponent("tokens")
         try Data("\(Self.token)\n".utf8).write(to: tokenFile)
         chmod(tokenFile.path, 0o600)
+        // At the attribution issue's level, 1e-6: at 1e-9 a 4 s 640x272 copy at CRF 28 is named in
+        // most runs but not all (its informed score is about 7.5-10 over 10^6 geometries).
         let server = try Server(Stamped(home: workspace.directory, clip: stamped.output, markId: stamped.markId,
-                                        manifest: Data(try #require(stamped.manifest)), tokenFile: tokenFile))
+                                        manifest: Data(try #require(stamped.manifest)), tokenFile: tokenFile), ["--threshold", "1e-6"])
         let report = try server.request("POST", "/v1/verify", headers: ["Content-Type": "video/mp4"], body: try Data(contentsOf: copy)).json()
         let watermark = try #require(report["watermark"] as? [String: Any])
         let accused = try #require((report["trace"] as? [String: Any])?["accused"] as? [[String: Any]])
         // What makes this the informed path: the blind reading fails, the attribution does not.
         #expect(watermark["detected"] as? Bool == false, "the blind decoder read it: this test no longer covers the informed path")
         #expect(accused.first?["markId"] as? String == MarkID.hex(stamped.markId) && accused.first?["evidence"] as? String == "informed", "\(accused)")
+        #expect(accused.allSatisfy { ($0["falseAccusationProbability"] as? Double ?? 1) <= 1e-6 }, "\(accused)")
 
         let answer = try server.request("POST", "/matches/byContent", token: nil, body: try Data(contentsOf: copy))
         #expect(answer.status == 200, "\(answer.text)")
