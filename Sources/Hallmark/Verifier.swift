@@ -12,8 +12,12 @@ public struct VerifyOptions: Sendable {
     public var analysisRate: Double = 30
     /// Length of the time windows attributed separately (a clip spliced from several copies).
     public var windowSeconds: Double = 1
-    /// Memory the per-window sums may take; beyond it neighbouring windows are merged.
-    public var windowMemoryBudget: Int = 768 << 20
+    /// Memory the closed windows' whole pictures may take (2 MB a window at 1080p); beyond it the
+    /// tilings worth reading are chosen from the frames so far and windows keep only their folded
+    /// tiles (see `ClipDecoding`).
+    public var pictureWindowBudget: Int = 64 << 20
+    /// Memory every window's sums may take; beyond it neighbouring windows are merged.
+    public var windowMemoryBudget: Int = 256 << 20
     public var command: String = ""
     /// PEM bundle of trusted C2PA roots; nil trusts none (manifests can then be `Valid`, not `Trusted`).
     public var trustAnchorsPEM: String?
@@ -187,24 +191,44 @@ public struct Verifier: Sendable {
 
     func decodeAndDetect(_ url: URL, referenceFramesOnly: Bool, detector: WatermarkDetector?, progress: ((Double) -> Void)?,
                          cancellation: Cancellation?, timer: StageTimer) async throws -> Pass {
-        let reader: FrameReader
-        do { reader = try FrameReader(url: url, fastDecode: referenceFramesOnly) } catch let error as MediaError { throw error.asHallmarkError }
         var decoding = ClipDecoding(options: options)
         decoding.analyseEveryFrame = referenceFramesOnly
-        let clip = try decoding.run(reader, url: url, progress: progress, cancellation: cancellation)
+        if let detector {
+            decoding.pinTilings = { frames in Array(detector.detect(frames).tilings.prefix(Self.pinnedTilingCount)) }
+        }
+        var (clip, reader) = try decode(url, with: decoding, referenceFramesOnly: referenceFramesOnly, progress: progress, cancellation: cancellation)
         timer.lap(referenceFramesOnly ? "decode reference frames" : "decode+accumulate")
         // On another core while this one detects the watermark.
-        async let visibleWithDefault = Self.visibleWatermark(mark: Self.defaultVisibleMark, samples: clip.samples)
+        let samples = clip.samples
+        async let visibleWithDefault = Self.visibleWatermark(mark: Self.defaultVisibleMark, samples: samples)
         guard let detector else {
             return Pass(clip: clip, whole: .nothing(frames: 0), windows: [], skippedFrames: 0, visibleWithDefault: await visibleWithDefault)
         }
-        let whole = detector.detect(clip.whole)
+        let whole = detector.detect(clip.whole, alsoTry: clip.pinnedTilings ?? [])
         timer.lap("detect whole")
-        let windows = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
+        var windows = await Self.detectWindows(clip.windows, detector: detector, guide: whole.choice)
+        if windows == nil, let guide = whole.choice {
+            // The whole clip chose a tiling its beginning did not rank: decode again, folding the
+            // windows at that one (the same frames; a long clip with a weak or unusual geometry).
+            decoding.pinned = [guide.lattice]
+            (clip, reader) = try decode(url, with: decoding, referenceFramesOnly: referenceFramesOnly, progress: progress, cancellation: cancellation)
+            windows = await Self.detectWindows(clip.windows, detector: detector, guide: guide)
+            timer.lap("decode again for the windows")
+        }
         timer.lap("detect windows")
         try Task.checkCancellation()
-        return Pass(clip: clip, whole: whole, windows: windows, skippedFrames: max(0, reader.videoPackets - reader.framesDecoded),
+        return Pass(clip: clip, whole: whole, windows: windows ?? [], skippedFrames: max(0, reader.videoPackets - reader.framesDecoded),
                     visibleWithDefault: await visibleWithDefault)
+    }
+
+    /// How many of the best tilings a long clip's windows are folded at (64 KiB a window each).
+    static let pinnedTilingCount = 3
+
+    func decode(_ url: URL, with decoding: ClipDecoding, referenceFramesOnly: Bool, progress: ((Double) -> Void)?,
+                cancellation: Cancellation?) throws -> (DecodedClip, FrameReader) {
+        let reader: FrameReader
+        do { reader = try FrameReader(url: url, fastDecode: referenceFramesOnly) } catch let error as MediaError { throw error.asHallmarkError }
+        return (try decoding.run(reader, url: url, progress: progress, cancellation: cancellation), reader)
     }
 
     /// Whether the reference frames alone settle the verdict: the mark is read with a
@@ -223,15 +247,21 @@ public struct Verifier: Sendable {
         manifest.softBindings.first { $0.alg == "io.hallmark.spectral.v1" }.flatMap { MarkID.parse($0.valueHex.lowercased()) }
     }
 
-    /// Each window on its own with the tiling found over the whole clip, on every core.
-    static func detectWindows(_ windows: [DecodedClip.Window], detector: WatermarkDetector, guide: SearchChoice?) async -> [DetectionResult] {
-        await withTaskGroup(of: (Int, DetectionResult).self) { group in
+    /// Each window on its own with the tiling found over the whole clip, on every core; nil when
+    /// a folded window was not folded at a tiling like the guide's.
+    static func detectWindows(_ windows: [DecodedClip.Window], detector: WatermarkDetector, guide: SearchChoice?) async -> [DetectionResult]? {
+        await withTaskGroup(of: (Int, DetectionResult?).self) { group in
             for (index, window) in windows.enumerated() {
-                group.addTask { (index, detector.detect(window.frames, guide: guide)) }
+                group.addTask {
+                    switch window.frames {
+                    case .pictures(let frames): (index, detector.detect(frames, guide: guide))
+                    case .folded(let folded): (index, detector.detect(folded, guide: guide))
+                    }
+                }
             }
-            var results = [DetectionResult](repeating: .nothing(frames: 0), count: windows.count)
+            var results = [DetectionResult?](repeating: nil, count: windows.count)
             for await (index, result) in group { results[index] = result }
-            return results
+            return results.contains { $0 == nil } ? nil : results.map { $0! }
         }
     }
 

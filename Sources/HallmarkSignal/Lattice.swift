@@ -257,3 +257,20 @@ enum LatticeEstimator {
         return p
     }
 }
+
+extension Lattice {
+    /// How far apart, in bins of a `grid`-bin tile, two tilings fold the same pixel, at worst over a
+    /// `width x height` picture (its corners; the tile coordinates are linear in the pixel).
+    func binDrift(to other: Lattice, width: Int, height: Int, grid: Int) -> Double {
+        func tileCoordinates(_ l: Lattice, _ x: Double, _ y: Double) -> (Double, Double) {
+            let det = l.determinant
+            return ((x * l.by - y * l.bx) / det, (y * l.ax - x * l.ay) / det)
+        }
+        var worst = 0.0
+        for (x, y) in [(Double(width), 0.0), (0.0, Double(height)), (Double(width), Double(height))] {
+            let (s1, t1) = tileCoordinates(self, x, y), (s2, t2) = tileCoordinates(other, x, y)
+            worst = max(worst, abs(s1 - s2) * Double(grid), abs(t1 - t2) * Double(grid))
+        }
+        return worst
+    }
+}

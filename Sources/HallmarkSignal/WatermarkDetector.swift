@@ -56,13 +56,17 @@ public struct WatermarkDetector: Sendable {
     }
 
     /// Analyses accumulated frames (see the overload taking a `FrameAccumulator`).
+    ///
+    /// - Parameter alsoTry: tilings to try besides the nominal and estimated ones (a long clip's
+    ///   windows were folded at tilings chosen from its beginning; see `FoldedFrames`). Each counts
+    ///   as one more hypothesis.
     public func detect(_ accumulator: AccumulatedFrames, lattices: [Lattice]? = nil, includeNominal: Bool = true,
-                       guide: SearchChoice? = nil) -> DetectionResult {
+                       guide: SearchChoice? = nil, alsoTry: [Lattice] = []) -> DetectionResult {
         let frames = accumulator.frameCount
         guard frames > 0, accumulator.width >= 64, accumulator.height >= 64 else { return .nothing(frames: frames) }
         let image = Self.searchImage(accumulator)
-        let nominalPeriod = Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(
-            width: accumulator.sourceWidth, height: accumulator.sourceHeight)) / Double(accumulator.decimation)
+        let nominalPeriod = Self.nominalPeriod(sourceWidth: accumulator.sourceWidth, sourceHeight: accumulator.sourceHeight,
+                                               decimation: accumulator.decimation)
         let nominal = Lattice.nominal(period: nominalPeriod)
         var candidates = includeNominal || lattices == nil || lattices!.isEmpty ? [nominal] : []
         // A crop keeps the source's cell size while changing the frame's: also try the tilings of
@@ -78,7 +82,7 @@ public struct WatermarkDetector: Sendable {
             }
         }
         if let guide { candidates = [guide.lattice] }
-        let found = guide != nil ? [] : lattices ?? LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height)
+        let found = guide != nil ? [] : (lattices ?? LatticeEstimator.estimate(image: image, width: accumulator.width, height: accumulator.height)) + alsoTry
         for lattice in found {
             let close = abs(lattice.period / nominal.period - 1) < 0.002 && abs(lattice.angleDegrees) < 0.05
             if !(close && candidates.contains(nominal)) && !candidates.contains(lattice) { candidates.append(lattice) }
@@ -103,7 +107,36 @@ public struct WatermarkDetector: Sendable {
         // The runners-up: at low signal the right tiling is not always the one whose sync peak is
         // highest, and informed detection can test a few (counting them).
         result.alternativeCodedSoft = ranked.dropFirst().prefix(Self.alternativeGeometries).map { codedSoft(at: $0) }
-        result.tilings = candidates
+        result.tilings = ranked.map(\.lattice) + candidates.filter { lattice in !ranked.contains { $0.lattice == lattice } }
+        return result
+    }
+
+    /// The tile period of an unattacked frame of this size, in analysis pixels.
+    static func nominalPeriod(sourceWidth: Int, sourceHeight: Int, decimation: Int) -> Double {
+        Double(WatermarkLayout.side) * Double(WatermarkLayout.cellSize(width: sourceWidth, height: sourceHeight)) / Double(decimation)
+    }
+
+    /// A window's frames folded at `tilings`, for a guided detection later (`detect(_:guide:)`).
+    /// No tilings: only the frame count is kept (a verifier without the key needs no more).
+    public static func folded(_ accumulator: AccumulatedFrames, tilings: [Lattice]) -> FoldedFrames {
+        let usable = accumulator.width >= 64 && accumulator.height >= 64
+        let image = usable && !tilings.isEmpty ? searchImage(accumulator) : []
+        let tiles = usable ? tilings.map { fold(image: image, width: accumulator.width, height: accumulator.height, lattice: $0) } : []
+        return FoldedFrames(sourceWidth: accumulator.sourceWidth, sourceHeight: accumulator.sourceHeight, decimation: accumulator.decimation,
+                            frameCount: accumulator.frameCount, tilings: usable ? tilings : [], tiles: tiles)
+    }
+
+    /// The guided detection of a folded window: what `detect(_:guide:)` on its accumulated
+    /// frames gives, read from the tile folded at the guide's tiling. Nil when the window was not
+    /// folded at a tiling that reads like it (the caller then folds again at the guide's).
+    public func detect(_ folded: FoldedFrames, guide: SearchChoice?) -> DetectionResult? {
+        let width = folded.sourceWidth / folded.decimation, height = folded.sourceHeight / folded.decimation
+        guard folded.frameCount > 0, width >= 64, height >= 64, let guide else { return .nothing(frames: folded.frameCount) }
+        guard let tile = folded.tile(for: guide.lattice, width: width, height: height) else { return nil }
+        let nominalPeriod = Self.nominalPeriod(sourceWidth: folded.sourceWidth, sourceHeight: folded.sourceHeight, decimation: folded.decimation)
+        let search = correlate(tile, lattice: guide.lattice, shape: guide.smoothReference ? .smooth : .whitened, orientations: [guide.orientation])
+        var result = decode(search, hypotheses: Self.hypotheses(tilings: 1), frames: folded.frameCount, nominalPeriod: nominalPeriod)
+        result.tilings = [guide.lattice]
         return result
     }
 
